@@ -14,6 +14,8 @@ import type { ComponentEntry, LoadedConfig } from '../config/load.js';
 import type { PipelineItem } from '../model/detection.js';
 import type { Observation } from '../model/observation.js';
 import { describeError } from '../util/errors.js';
+import { startMetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import type { Logger } from '../util/logger.js';
 
 /** Options for a Service. */
@@ -61,6 +63,7 @@ export class Service {
   private readonly receiverErrors: { id: string; error: Error }[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private shutdownPromise?: Promise<RunResult>;
+  private metrics?: MetricsServer;
   private resolveAllEnded!: () => void;
   private readonly allEnded: Promise<void>;
 
@@ -124,6 +127,8 @@ export class Service {
     if (this.state !== 'new') throw new Error('service already started');
     this.state = 'starting';
     try {
+      const metricsAddress = this.config.service.telemetry.metrics.address;
+      if (metricsAddress) this.metrics = await startMetricsServer(metricsAddress, this.registry, this.health, this.logger.child('metrics'));
       for (const [id, ext] of this.extensions) await this.startOne('extension', id, () => ext.start());
       for (const [id, exp] of this.exporters) await this.startOne('exporter', id, () => exp.start());
       for (const p of this.pipelines) for (const { id, processor } of p.processors) await this.startOne('processor', `${id}@${p.id}`, () => processor.start());
@@ -209,6 +214,11 @@ export class Service {
     }
   }
 
+  /** The metrics listener's bound address (host:port), when one is configured and running. */
+  metricsAddress(): string | undefined {
+    return this.metrics?.address;
+  }
+
   /** Resolves when every receiver has ended on its own (finite input) and the service has shut down. */
   async run(): Promise<RunResult> {
     await this.allEnded;
@@ -262,6 +272,7 @@ export class Service {
       this.health.set('exporter', id, 'stopped');
     }
     for (const [id, ext] of this.extensions) await withDeadline(`extension ${id} shutdown`, ext.shutdown());
+    if (this.metrics) await withDeadline('metrics listener close', this.metrics.close());
     this.state = 'stopped';
     return { receiverErrors: this.receiverErrors, timedOut };
   }

@@ -134,3 +134,42 @@ service:
     assert.ok(logger.lines.some((l) => l.includes('exporter record flush did not finish before the shutdown deadline')));
   });
 });
+
+describe('self-telemetry listener', () => {
+  beforeEach(resetFakes);
+
+  test('serves Prometheus metrics whose counters move, and health that flips when an exporter degrades', async () => {
+    const { service } = make(`
+receivers: { scripted: { count: 1000000, interval_ms: 2, finite: false } }
+exporters: { record: {} }
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines: { logs: { receivers: [scripted], exporters: [record] } }
+`);
+    await service.start();
+    try {
+      const base = `http://${service.metricsAddress()}`;
+      await new Promise((r) => setTimeout(r, 30));
+      const scrape = async (): Promise<number> => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        const m = /^pastewatch_emitted_total\{kind="receiver",component="scripted"\} (\d+)$/m.exec(text);
+        assert.ok(m, text.slice(0, 2000));
+        assert.match(text, /pastewatch_process_resident_memory_bytes/);
+        return Number(m[1]);
+      };
+      const a = await scrape();
+      await new Promise((r) => setTimeout(r, 40));
+      const b = await scrape();
+      assert.ok(a > 0 && b > a, `counter moved: ${a} -> ${b}`);
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      service.health.set('exporter', 'record', 'degraded', 'backend down');
+      const r = await fetch(`${base}/readyz`);
+      assert.equal(r.status, 503);
+      const body = (await r.json()) as { components: { id: string; status: string; message?: string }[] };
+      assert.deepEqual(body.components.find((c) => c.id === 'record'), { ...body.components.find((c) => c.id === 'record'), status: 'degraded', message: 'backend down' });
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    } finally {
+      await service.shutdown();
+    }
+  });
+});
