@@ -7,8 +7,8 @@
 /** What a redacted value is replaced with. */
 export const REDACTED = '[REDACTED]';
 
-// A value as a shell shows it: double-quoted, single-quoted, or a run without spaces and quotes.
-const VALUE = String.raw`(?:"[^"]*"|'[^']*'|[^\s'"]+)`;
+// A value as a shell shows it: double-quoted, single-quoted, or a run up to a space, quote or shell operator.
+const VALUE = String.raw`(?:"[^"]*"|'[^']*'|[^\s'";&|)]+)`;
 
 // scheme://user:password@ -> scheme://user:***@ (the user name stays: it says which account was used).
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@'"]*):([^\s@/'"]+)@/gi;
@@ -28,7 +28,7 @@ const SECRET_FLAG = new RegExp(
 
 // KEY=secret where KEY names a secret (GITHUB_TOKEN=..., AWS_SECRET_ACCESS_KEY=..., DB_PASSWORD=...).
 const SECRET_ENV = new RegExp(
-  String.raw`(^|[\s;&|('"=,])([a-z_][a-z0-9_]*(?:token|secret|password|passwd|api_?key|access_key|private_key)[a-z0-9_]*=)(` + VALUE + ')',
+  String.raw`(^|[\s;&|('"=,])((?:[a-z_][a-z0-9_]*)?(?:token|secret|password|passwd|api_?key|access_key|private_key)[a-z0-9_]*=)(` + VALUE + ')',
   'gi',
 );
 
