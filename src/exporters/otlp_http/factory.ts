@@ -1,0 +1,26 @@
+/** Factory of the `otlp_http` exporter. */
+import type { ConfigProblem, ExporterFactory } from '../../component/types.js';
+import { queueProblems, tlsProblems, urlProblem } from '../queue/validate.js';
+import { otlpHttpSchema } from './config.js';
+import type { OtlpHttpConfig } from './config.js';
+import { OtlpHttpExporter } from './otlp-http.js';
+
+/** Cross-field checks: URLs parse as http(s), TLS files are readable, a file queue has a directory. */
+export function validateOtlpHttp(c: OtlpHttpConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const k of ['endpoint', 'logs_endpoint', 'traces_endpoint'] as const) {
+    const p = c[k] ? urlProblem(c[k]) : undefined;
+    if (p) out.push({ path: [k], message: p });
+  }
+  return [...out, ...tlsProblems(c.tls), ...queueProblems(c.sending_queue)];
+}
+
+/** Makes `otlp_http` exporters. */
+export const otlpHttpFactory: ExporterFactory<OtlpHttpConfig> = {
+  type: 'otlp_http',
+  kind: 'exporter',
+  description: 'Sends detections to an OTLP/HTTP backend as log records (event plaintext_communication) and as spans in the CI trace, with a durable retrying queue.',
+  schema: otlpHttpSchema,
+  validate: validateOtlpHttp,
+  create: (settings, config) => new OtlpHttpExporter(settings, config),
+};
