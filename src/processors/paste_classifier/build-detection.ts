@@ -3,7 +3,7 @@
  * evidence), the environment, and the Detection itself with its full attribute contract
  * (docs/detection-schema.md).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CatalogEntry } from '../../catalog/paste-services.js';
 import type { CatalogMatcher } from '../../catalog/matcher.js';
 import { normaliseName } from '../../catalog/matcher.js';
@@ -87,11 +87,25 @@ export interface BuildOptions {
   traceUrlTemplate?: string;
   /** Detection time (tests pin it); now by default. */
   nowUnixNano?: bigint;
-  /** Random hex of n bytes (tests pin it); crypto.randomBytes by default. */
+  /** Random hex of n bytes (tests pin it); by default ids are derived from the observation (see detectionIds). */
   randomHex?: (bytes: number) => string;
 }
 
-const defaultHex = (n: number): string => randomBytes(n).toString('hex');
+/** Salt for this process: ids are stable within a run and differ between runs. */
+const RUN_SALT = randomBytes(16).toString('hex');
+
+/**
+ * Detection id, span id and (without a parent) trace id, derived from the observation and the service.
+ * Processors are instantiated per pipeline, so a `logs` and a `traces` pipeline each classify the same
+ * observation: deriving the ids (instead of drawing them) makes the log record and the span agree.
+ */
+export function detectionIds(obs: Observation, service: string): { id: string; spanId: string; traceId: string } {
+  const ep = (e: Observation['source']): string => (e ? `${e.address}:${e.port}` : '');
+  const h = createHash('sha256')
+    .update(`${RUN_SALT}|${obs.receiver}|${obs.kind}|${obs.timeUnixNano}|${ep(obs.source)}|${ep(obs.destination)}|${obs.transport ?? ''}|${service}`)
+    .digest('hex');
+  return { id: h.slice(0, 16), spanId: h.slice(16, 32), traceId: h.slice(32, 64) };
+}
 
 /** Who did it, for the body: `curl (pid 4242)`, `pod ns/name`, `container 0123456789ab` or `a workload`. */
 export function actorText(obs: Observation): string {
@@ -124,14 +138,15 @@ function uniq<T>(xs: readonly T[]): T[] {
 
 /** Builds the Detection of an observation that matched: ids, activity, severity, body and every attribute. */
 export function buildDetection(obs: Observation, match: ClassifierMatch, opts: BuildOptions): Detection {
-  const hex = opts.randomHex ?? defaultHex;
   const m = match.primary;
+  const derived = detectionIds(obs, m.entry.domain);
+  const hex = opts.randomHex;
   const env = opts.environment;
   const activity = classifyActivity(obs, opts.thresholds ?? DEFAULT_THRESHOLDS);
   const sev = severityFor(m.entry.category, activity, m.entry.severity);
-  const id = hex(8);
-  const traceId = obs.traceParent?.traceId ?? hex(16);
-  const spanId = hex(8);
+  const id = hex ? hex(8) : derived.id;
+  const traceId = obs.traceParent?.traceId ?? (hex ? hex(16) : derived.traceId);
+  const spanId = hex ? hex(8) : derived.spanId;
   const t = obs.timeUnixNano;
   const seen = formatUnixNano(t);
   const recs = recommendations(activity, env);

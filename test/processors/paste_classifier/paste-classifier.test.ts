@@ -297,15 +297,6 @@ describe('buildDetection', () => {
     assert.notEqual(n.traceId, d.traceId);
   });
 
-  test('real random ids differ between detections', () => {
-    const m = matchObservation(conn(), allCats)!;
-    const a = buildDetection(conn(), m, { environment: 'ci' });
-    const b = buildDetection(conn(), m, { environment: 'ci' });
-    assert.notEqual(a.id, b.id);
-    assert.notEqual(a.traceId, b.traceId);
-    assert.match(a.traceId, /^[0-9a-f]{32}$/);
-  });
-
   test('evidence precedence picks the strongest name; evidence and names are unique unions', () => {
     const obs = conn({
       names: [
@@ -378,5 +369,26 @@ describe('paste_classifier processor', () => {
     assert.equal(out[0], bad);
     assert.equal(out[1].type, 'detection');
     assert.equal(settings.registry.get('paste_classifier', 'failed', { reason: 'classify' }), 1);
+  });
+});
+
+describe('derived detection ids', () => {
+  test('the same observation classified in two pipelines gets the same ids; another observation does not', () => {
+    const m = (o: Observation) => matchObservation(o, allCats)!;
+    const a = conn();
+    const copy = { ...conn(), attributes: { 'k8s.pod.name': 'x' } };
+    const d1 = buildDetection(a, m(a), { environment: 'ci' });
+    const d2 = buildDetection(copy, m(copy), { environment: 'ci' });
+    assert.deepEqual([d1.id, d1.traceId, d1.spanId], [d2.id, d2.traceId, d2.spanId]);
+    assert.match(d1.traceId, /^[0-9a-f]{32}$/);
+    assert.match(d1.spanId, /^[0-9a-f]{16}$/);
+    const other = conn({ source: { address: '10.0.0.5', port: 51235 } });
+    const d3 = buildDetection(other, m(other), { environment: 'ci' });
+    assert.notEqual(d3.spanId, d1.spanId);
+    assert.notEqual(d3.id, d1.id);
+    const parented = conn({ traceParent: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0 } });
+    const d4 = buildDetection(parented, m(parented), { environment: 'ci' });
+    assert.equal(d4.traceId, '0af7651916cd43dd8448eb211c80319c');
+    assert.equal(d4.parentSpanId, 'b7ad6b7169203331');
   });
 });
