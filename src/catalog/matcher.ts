@@ -72,6 +72,10 @@ export function isValidHostname(name: string): boolean {
 export class CatalogMatcher {
   private readonly byDomain = new Map<string, CatalogEntry>();
   private readonly allowed = new Set<string>();
+  /** Most labels any catalog or allowed domain has: longer suffixes of a name need no lookup. */
+  private maxLabels = 1;
+  /** The last two labels of every catalog and allowed domain: a name whose last two are elsewhere cannot match. */
+  private readonly tails = new Set<string>();
 
   /** Builds the lookup tables; throws PastewatchError CONFIG_INVALID naming a bad extra or allowed domain. */
   constructor(opts: MatcherOptions = {}) {
@@ -95,6 +99,11 @@ export class CatalogMatcher {
       if (!isValidHostname(domain)) throw new PastewatchError('CONFIG_INVALID', `catalog allowed domain "${a}" is not a valid hostname`);
       this.allowed.add(domain);
     }
+    for (const d of [...this.byDomain.keys(), ...this.allowed]) {
+      const labels = d.split('.');
+      this.maxLabels = Math.max(this.maxLabels, labels.length);
+      this.tails.add(labels.slice(-2).join('.'));
+    }
   }
 
   /** Number of domains that can match. */
@@ -111,10 +120,26 @@ export class CatalogMatcher {
   match(name: string): CatalogEntry | undefined {
     const n = normaliseName(name);
     if (n === '') return undefined;
-    let found: CatalogEntry | undefined;
-    // Walk suffixes from the whole name down: the first hit is the longest (most specific) domain.
-    let suffix = n;
+    // This runs for every name of every observation (and DNS message, when pushed down to the packet path):
+    // first a cheap reject on the last two labels, then at most maxLabels suffix lookups.
+    const last = n.lastIndexOf('.');
+    if (last < 0) return this.lookup(n, n);
+    const second = n.lastIndexOf('.', last - 1);
+    if (!this.tails.has(second < 0 ? n : n.slice(second + 1))) return undefined;
     let from = 0;
+    let dots = 0;
+    for (let i = n.length - 1; i >= 0; i--) {
+      if (n.charCodeAt(i) === 46 && ++dots === this.maxLabels) {
+        from = i + 1;
+        break;
+      }
+    }
+    return this.lookup(n, from === 0 ? n : n.slice(from), from);
+  }
+
+  /** Walks suffixes from `suffix` (starting at `from` in n) down: the first hit is the longest domain. */
+  private lookup(n: string, suffix: string, from = 0): CatalogEntry | undefined {
+    let found: CatalogEntry | undefined;
     while (true) {
       if (this.allowed.size !== 0 && this.allowed.has(suffix)) return undefined;
       if (found === undefined) found = this.byDomain.get(suffix);
@@ -125,4 +150,5 @@ export class CatalogMatcher {
       suffix = n.slice(from);
     }
   }
+
 }

@@ -35,23 +35,49 @@ export class TelemetryRegistry {
 
   /** Counters for the component with this id and kind (receiver, processor, exporter, extension). */
   forComponent(kind: string, component: string): ComponentCounters {
-    const bump = (name: string, n: number, labels: Record<string, string>, type: 'counter' | 'gauge'): void => {
-      const lk = Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
-      const key = `${kind}|${component}|${name}|${lk}`;
-      const s = this.values.get(key);
-      if (s) {
-        if (type === 'gauge') s.value = n;
-        else s.value += n;
-      } else this.values.set(key, { component, kind, name, labels, value: n, type });
+    // Counters are bumped on the hot path (per observation): each (name, labels) resolves to its Sample once
+    // and is cached here, so a bump is a Map lookup on a short key and an addition.
+    const local = new Map<string, Sample>();
+    const sample = (name: string, labels: Record<string, string> | undefined, type: 'counter' | 'gauge'): Sample => {
+      let lk = '';
+      if (labels) for (const k of Object.keys(labels).sort()) lk += `${k}=${labels[k]},`;
+      const localKey = lk ? `${name}|${lk}` : name;
+      let s = local.get(localKey);
+      if (!s) {
+        const key = `${kind}|${component}|${localKey}`;
+        s = this.values.get(key);
+        if (!s) {
+          s = { component, kind, name, labels: labels ?? {}, value: 0, type };
+          this.values.set(key, s);
+        }
+        local.set(localKey, s);
+      }
+      return s;
     };
+    let received: Sample | undefined;
+    let emitted: Sample | undefined;
     return {
-      received: (n = 1) => bump('received', n, {}, 'counter'),
-      emitted: (n = 1) => bump('emitted', n, {}, 'counter'),
-      dropped: (reason, n = 1) => bump('dropped', n, { reason }, 'counter'),
-      evicted: (table, n = 1) => bump('evicted', n, { table }, 'counter'),
-      failed: (reason, n = 1) => bump('failed', n, { reason }, 'counter'),
-      add: (name, n = 1, labels = {}) => bump(name, n, labels, 'counter'),
-      gauge: (name, value) => bump(name, value, {}, 'gauge'),
+      received: (n = 1) => {
+        (received ??= sample('received', undefined, 'counter')).value += n;
+      },
+      emitted: (n = 1) => {
+        (emitted ??= sample('emitted', undefined, 'counter')).value += n;
+      },
+      dropped: (reason, n = 1) => {
+        sample('dropped', { reason }, 'counter').value += n;
+      },
+      evicted: (table, n = 1) => {
+        sample('evicted', { table }, 'counter').value += n;
+      },
+      failed: (reason, n = 1) => {
+        sample('failed', { reason }, 'counter').value += n;
+      },
+      add: (name, n = 1, labels) => {
+        sample(name, labels && Object.keys(labels).length ? labels : undefined, 'counter').value += n;
+      },
+      gauge: (name, value) => {
+        sample(name, undefined, 'gauge').value = value;
+      },
     };
   }
 

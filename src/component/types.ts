@@ -60,8 +60,19 @@ export interface ReceiverSink {
   fail(err: Error): void;
 }
 
+/**
+ * A predicate over hostnames: true when a name could matter downstream. The runtime hands receivers the
+ * union of their pipelines' interests so the packet path can skip building observations no pipeline can use.
+ */
+export type NameInterest = (name: string) => boolean;
+
 /** Turns an input into Observations. */
 export interface Receiver {
+  /**
+   * Optional early filter: DNS messages none of whose names pass may be counted and skipped instead of
+   * emitted. Called before start(); undefined means every observation is wanted.
+   */
+  setNameInterest?(interest: NameInterest | undefined): void;
   /** Starts producing into the sink. Rejects with a PastewatchError when the input cannot be opened. */
   start(sink: ReceiverSink): Promise<void>;
   /** Stops producing; after it resolves the receiver emits nothing more. Idempotent. */
@@ -70,6 +81,11 @@ export interface Receiver {
 
 /** An rxjs stage of a pipeline, instantiated per pipeline. */
 export interface Processor extends Lifecycle {
+  /**
+   * A processor that drops every observation whose names it does not care about (the classifier) returns
+   * that interest, so receivers can skip such DNS messages before building them.
+   */
+  nameInterest?(): NameInterest | undefined;
   /** The operator; it must flush what it holds when its source completes. */
   operator(): OperatorFunction<PipelineItem, PipelineItem>;
 }

@@ -12,7 +12,8 @@
  * length does not shrink them); packet counters count every packet of the flow, pure ACKs included.
  */
 import type { ComponentCounters } from '../component/telemetry.js';
-import type { Endpoint, NameEvidence, Observation, ProcessInfo } from '../model/observation.js';
+import type { DnsInfo, Endpoint, NameEvidence, Observation, ProcessInfo } from '../model/observation.js';
+import type { NameInterest } from '../component/types.js';
 import { ATTR } from '../model/attributes.js';
 import { unixNano } from '../model/time.js';
 import { decodeLink, newLinkOut, LINK_OK, LINK_REASONS } from '../decode/link.js';
@@ -106,6 +107,8 @@ interface EngineStats {
   reassembly_gave_up: number;
   dns_messages: number;
   dns_malformed: number;
+  /** DNS messages skipped because none of their names passed the name interest. */
+  dns_skipped_uninteresting: number;
   dns_tcp_resync: number;
   tls_hellos: number;
   tls_malformed: number;
@@ -119,7 +122,7 @@ function zeroStats(): EngineStats {
   return {
     packets: 0, bytes: 0, ipv4: 0, ipv6: 0, tcp: 0, udp: 0, other_l4: 0, fragments_skipped: 0,
     flows_created: 0, flows_reported: 0, flows_expired: 0, evicted_flows: 0, evicted_reassembly: 0,
-    reassembly_gave_up: 0, dns_messages: 0, dns_malformed: 0, dns_tcp_resync: 0, tls_hellos: 0, tls_malformed: 0,
+    reassembly_gave_up: 0, dns_messages: 0, dns_malformed: 0, dns_skipped_uninteresting: 0, dns_tcp_resync: 0, tls_hellos: 0, tls_malformed: 0,
     http_requests: 0, quic_hellos: 0, quic_failed: 0, observations: 0,
   };
 }
@@ -128,6 +131,12 @@ function zeroStats(): EngineStats {
 export class PacketEngine {
   /** Optional process attribution hook (live capture): called once per new flow / DNS query, before its observation. */
   onNewFlow?: (f: NewFlowInfo) => ProcessInfo | undefined;
+  /**
+   * Optional early filter (set by the receiver from its pipelines' classifiers): a DNS message none of whose
+   * names passes is counted and skipped, not built into an observation. Flows are never skipped (a bare
+   * connection may still be named by the DNS correlation).
+   */
+  nameInterest?: NameInterest;
 
   private readonly o: PacketEngineOptions;
   private readonly reportDelayMs: number;
@@ -682,6 +691,17 @@ export class PacketEngine {
   }
 
   /** Parses one DNS message and emits its observation; endpoints come from the current packet. */
+  /** True when the question, an answer's owner or a CNAME / HTTPS target passes the name interest. */
+  private dnsWanted(info: DnsInfo): boolean {
+    const want = this.nameInterest!;
+    if (info.query && want(info.query)) return true;
+    for (const a of info.answers) {
+      if (a.name !== info.query && want(a.name)) return true;
+      if ((a.type === 'CNAME' || a.type === 'HTTPS' || a.type === 'SVCB') && a.data && a.data !== '.' && want(a.data)) return true;
+    }
+    return false;
+  }
+
   private dnsMessage(buf: Buffer, off: number, len: number, transport: 'udp' | 'tcp', tsSec: number, tsNsec: number, flow: Flow | undefined): void {
     const r = parseDns(buf, off, len, transport);
     if (!r.ok) {
@@ -691,6 +711,10 @@ export class PacketEngine {
     }
     this.st.dns_messages++;
     const info = r.info;
+    if (this.nameInterest !== undefined && !this.dnsWanted(info)) {
+      this.st.dns_skipped_uninteresting++;
+      return;
+    }
     const ip = this.ip;
     const l4 = this.l4;
     let client: Endpoint;

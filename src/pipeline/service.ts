@@ -7,7 +7,7 @@
  */
 import { Subject, merge } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
-import type { ComponentSettings, Exporter, Extension, Processor, Receiver, ReceiverSink, Signal } from '../component/types.js';
+import type { ComponentSettings, Exporter, Extension, NameInterest, Processor, Receiver, ReceiverSink, Signal } from '../component/types.js';
 import { HealthRegistry } from '../component/health.js';
 import { TelemetryRegistry } from '../component/telemetry.js';
 import type { ComponentEntry, LoadedConfig } from '../config/load.js';
@@ -133,6 +133,7 @@ export class Service {
       for (const [id, exp] of this.exporters) await this.startOne('exporter', id, () => exp.start());
       for (const p of this.pipelines) for (const { id, processor } of p.processors) await this.startOne('processor', `${id}@${p.id}`, () => processor.start());
       this.wire();
+      this.pushDownInterest();
       for (const slot of this.receivers.values()) {
         await this.startOne('receiver', slot.id, () => slot.receiver.start(this.sinkFor(slot)));
         slot.started = true;
@@ -178,6 +179,26 @@ export class Service {
     slot.ended = true;
     slot.subject.complete();
     if ([...this.receivers.values()].every((s) => s.ended)) this.resolveAllEnded();
+  }
+
+  /**
+   * Tells each receiver which names its pipelines can use: the union of their classifiers' interests, or
+   * nothing (everything is wanted) as soon as one pipeline fed by the receiver has no such processor.
+   */
+  private pushDownInterest(): void {
+    for (const slot of this.receivers.values()) {
+      if (!slot.receiver.setNameInterest) continue;
+      const interests: NameInterest[] = [];
+      let all = false;
+      for (const p of this.pipelines) {
+        if (!this.config.pipelines.find((x) => x.id === p.id)!.receivers.includes(slot.id)) continue;
+        const i = p.processors.map(({ processor }) => processor.nameInterest?.()).find((x) => x !== undefined);
+        if (i) interests.push(i);
+        else all = true;
+      }
+      if (all || interests.length === 0) slot.receiver.setNameInterest(undefined);
+      else slot.receiver.setNameInterest(interests.length === 1 ? interests[0] : (name) => interests.some((f) => f(name)));
+    }
   }
 
   /** Connects receivers -> processors -> exporters for every pipeline. */

@@ -8,6 +8,9 @@ import { observation } from '../../src/model/observation.js';
 /** Events every fake component appends to, in order (lifecycle assertions). */
 export const events: string[] = [];
 
+/** The name interest each scripted receiver was given by the runtime. */
+export const interests = new Map<string, ((name: string) => boolean) | undefined>();
+
 /** Receiver `scripted`: emits `count` observations then ends (finite) or stays open (finite: false). */
 export const scriptedReceiverFactory: ReceiverFactory<{ count: number; finite: boolean; fail_after: number; interval_ms: number }> = {
   type: 'scripted',
@@ -18,6 +21,9 @@ export const scriptedReceiverFactory: ReceiverFactory<{ count: number; finite: b
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
     return {
+      setNameInterest(i: ((name: string) => boolean) | undefined) {
+        interests.set(s.id, i);
+      },
       async start(sink: ReceiverSink) {
         events.push(`start receiver ${s.id}`);
         let i = 0;
@@ -48,12 +54,13 @@ export const scriptedReceiverFactory: ReceiverFactory<{ count: number; finite: b
 };
 
 /** Processor `tag`: adds attribute tag=<value> to observations; can hold items until completion (hold: true). */
-export const tagProcessorFactory: ProcessorFactory<{ value: string }> = {
+export const tagProcessorFactory: ProcessorFactory<{ value: string; interest_suffix: string }> = {
   type: 'tag',
   kind: 'processor',
   description: 'test processor',
-  schema: z.strictObject({ value: z.string().default('x') }),
+  schema: z.strictObject({ value: z.string().default('x'), interest_suffix: z.string().default('') }),
   create: (s, c) => ({
+    nameInterest: () => (c.interest_suffix ? (name: string) => name.endsWith(c.interest_suffix) : undefined),
     async start() {
       events.push(`start processor ${s.id}@${s.pipelineId}`);
     },
@@ -99,4 +106,5 @@ export const FAKE_FACTORIES = [scriptedReceiverFactory, tagProcessorFactory, rec
 export function resetFakes(): void {
   events.length = 0;
   received.clear();
+  interests.clear();
 }

@@ -224,6 +224,22 @@ describe('PacketEngine DNS', () => {
     assert.equal(e.stats().flows_created, 0);
   });
 
+  test('name interest: DNS messages with no wanted name (question, answer owner or CNAME target) are skipped and counted', () => {
+    const { out, feed, e } = setup();
+    e.nameInterest = (n) => n === 'pastebin.com' || n.endsWith('.pastebin.com');
+    const msgs = [
+      dnsMessage({ id: 1, questions: [{ name: 'example.org' }] }),
+      dnsMessage({ id: 2, questions: [{ name: 'www.pastebin.com' }] }),
+      dnsMessage({ id: 3, response: true, questions: [{ name: 'alias.example' }], answers: [{ name: 'alias.example', type: 5, data: 'pastebin.com', ttl: 5 }, { name: 'pastebin.com', type: 1, data: '104.20.1.1', ttl: 5 }] }),
+      dnsMessage({ id: 4, response: true, questions: [{ name: 'example.org' }], answers: [{ name: 'example.org', type: 1, data: '192.0.2.1', ttl: 5 }] }),
+    ];
+    msgs.forEach((m, i) => feed(udpFrame({ src: C, dst: '10.0.0.53', sport: 40000 + i, dport: 53, payload: m })));
+    e.finish();
+    assert.deepEqual(out.map((o) => o.dns?.id), [2, 3]);
+    assert.equal(e.stats().dns_skipped_uninteresting, 2);
+    assert.equal(e.stats().dns_messages, 4);
+  });
+
   test('DNS over TCP: two messages in one segment, one message across two segments', () => {
     const { out, feed, e } = setup();
     const { cseq, sseq } = handshake(feed, 34000, 53, C, '10.0.0.53');

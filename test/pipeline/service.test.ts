@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadConfigText } from '../../src/config/load.js';
 import { Service } from '../../src/pipeline/service.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
-import { FAKE_FACTORIES, events, received, resetFakes } from '../helpers/fake-components.js';
+import { FAKE_FACTORIES, events, interests, received, resetFakes } from '../helpers/fake-components.js';
 import type { Observation } from '../../src/model/observation.js';
 
 const make = (yaml: string) => {
@@ -110,6 +110,28 @@ service: { pipelines: { logs: { receivers: [scripted], exporters: [record] } } }
     assert.ok(n > 0, 'received something before shutdown');
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(received.get('record')!.length, n, 'nothing after shutdown');
+  });
+
+  test('name interests are pushed down to receivers: the union of pipelines, or none when a pipeline wants everything', async () => {
+    const { service } = make(`
+receivers: { scripted/a: { count: 0 }, scripted/b: { count: 0 } }
+processors: { tag/paste: { interest_suffix: pastebin.com }, tag/file: { interest_suffix: transfer.sh }, tag/all: {} }
+exporters: { record: {} }
+service:
+  pipelines:
+    logs: { receivers: [scripted/a, scripted/b], processors: [tag/paste], exporters: [record] }
+    logs/2: { receivers: [scripted/a], processors: [tag/all, tag/file], exporters: [record] }
+    logs/3: { receivers: [scripted/b], processors: [tag/all], exporters: [record] }
+`);
+    await service.start();
+    await service.run();
+    const a = interests.get('scripted/a');
+    assert.ok(a, 'scripted/a got an interest');
+    assert.equal(a('www.pastebin.com'), true);
+    assert.equal(a('transfer.sh'), true);
+    assert.equal(a('example.org'), false);
+    assert.ok(interests.has('scripted/b'));
+    assert.equal(interests.get('scripted/b'), undefined, 'a pipeline without an interested processor wants every observation');
   });
 
   test('shutdown without start is safe', async () => {

@@ -72,6 +72,11 @@ export function buildEnrichContext(cfg: EnrichConfig, env: Record<string, string
   return { attributes: attrs, traceParent };
 }
 
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 /** Adds CI, Kubernetes and static context to observations. */
 export class EnrichProcessor implements Processor {
   private ctx?: EnrichContext;
@@ -79,7 +84,11 @@ export class EnrichProcessor implements Processor {
   constructor(private readonly settings: ComponentSettings, private readonly cfg: EnrichConfig) {}
 
   private context(): EnrichContext {
-    this.ctx ??= buildEnrichContext(this.cfg, this.settings.env, this.settings.logger);
+    if (!this.ctx) {
+      this.ctx = buildEnrichContext(this.cfg, this.settings.env, this.settings.logger);
+      // Shared (not copied) by the observations that carry no attributes of their own: never to be mutated.
+      Object.freeze(this.ctx.attributes);
+    }
     return this.ctx;
   }
 
@@ -97,7 +106,11 @@ export class EnrichProcessor implements Processor {
       if (item.type !== 'observation') return item;
       const ctx = this.context();
       // A copy: a receiver's observation is shared by every pipeline it feeds. Its own attributes win.
-      return { ...item, attributes: { ...ctx.attributes, ...item.attributes }, traceParent: item.traceParent ?? ctx.traceParent };
+      // This runs per observation, so the common cases avoid copying: nothing to add, or nothing to merge with.
+      const attributes = isEmpty(ctx.attributes) ? item.attributes : isEmpty(item.attributes) ? ctx.attributes : { ...ctx.attributes, ...item.attributes };
+      const traceParent = item.traceParent ?? ctx.traceParent;
+      if (attributes === item.attributes && traceParent === item.traceParent) return item;
+      return { ...item, attributes, traceParent };
     });
   }
 }

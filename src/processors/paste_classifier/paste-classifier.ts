@@ -8,7 +8,7 @@ import type { OperatorFunction } from 'rxjs';
 import { CatalogMatcher } from '../../catalog/matcher.js';
 import { matcherOptions } from '../../catalog/config.js';
 import { detectCiProvider } from '../../ci/detect.js';
-import type { ComponentSettings, Processor } from '../../component/types.js';
+import type { ComponentSettings, NameInterest, Processor } from '../../component/types.js';
 import type { PipelineItem } from '../../model/detection.js';
 import { PastewatchError, describeError } from '../../util/errors.js';
 import type { ActivityThresholds } from './activity.js';
@@ -41,6 +41,11 @@ export class PasteClassifierProcessor implements Processor {
 
   async start(): Promise<void> {}
   async shutdown(): Promise<void> {}
+
+  /** Only names the catalog matches can become detections: receivers may skip DNS messages without one. */
+  nameInterest(): NameInterest {
+    return (name) => this.matcher.match(name) !== undefined;
+  }
 
   /** The item to pass on for one input item, or undefined when it is dropped. */
   process(item: PipelineItem): PipelineItem | undefined {

@@ -4,7 +4,7 @@
  * and reads libpcap's drop counters; process attribution runs in the engine's onNewFlow hook, while the
  * client that sent the first packet still exists. Shutdown closes the session and flushes every flow.
  */
-import type { ComponentSettings, Receiver, ReceiverSink } from '../../component/types.js';
+import type { ComponentSettings, Receiver, ReceiverSink, NameInterest } from '../../component/types.js';
 import { PacketEngine } from '../../packet/engine.js';
 import { ProcessAttributor } from '../../process/attributor.js';
 import { PastewatchError, describeError } from '../../util/errors.js';
@@ -16,6 +16,13 @@ import type { PcapModule, PcapSessionLike, PcapStats } from './native.js';
 
 /** Captures live traffic with libpcap and turns it into Observations. */
 export class PcapReceiver implements Receiver {
+  private nameInterest?: NameInterest;
+
+  /** DNS messages whose names no pipeline can use are skipped in the engine (see Receiver.setNameInterest). */
+  setNameInterest(interest: NameInterest | undefined): void {
+    this.nameInterest = interest;
+  }
+
   private session?: PcapSessionLike;
   private engine?: PacketEngine;
   private tickTimer?: NodeJS.Timeout;
@@ -74,6 +81,7 @@ export class PcapReceiver implements Receiver {
       pa.enabled ? (obs) => carry.push(obs) : (obs) => sink.emit(obs),
       settings.telemetry,
     );
+    engine.nameInterest = this.nameInterest;
     if (pa.enabled) {
       const attributor = new ProcessAttributor(
         { procRoot: pa.proc_root, ancestryDepth: pa.ancestry_depth, refreshIntervalMs: pa.refresh_interval_ms, maxScanMs: pa.max_scan_ms },
@@ -89,7 +97,8 @@ export class PcapReceiver implements Receiver {
         if (debug) {
           // How late the lookup ran after the packet arrived, and how long it took: what decides whether a
           // short-lived client is still there.
-          log.debug('process lookup', { flow: `${f.transport} ${f.src.address}:${f.src.port} > ${f.dst.address}:${f.dst.port}`, pid: p?.pid, exe: p?.executableName, lag_ms: (Date.now() - this.lastPacketMs).toFixed(1), lookup_ms: (performance.now() - t0).toFixed(2) });
+          const t1 = performance.now();
+          log.debug('process lookup', { flow: `${f.transport} ${f.src.address}:${f.src.port} > ${f.dst.address}:${f.dst.port}`, pid: p?.pid, exe: p?.executableName, t_pkt: this.lastPacketMs.toFixed(3), t_hook: (performance.timeOrigin + t0).toFixed(3), lag_ms: (performance.timeOrigin + t0 - this.lastPacketMs).toFixed(2), lookup_ms: (t1 - t0).toFixed(2) });
         }
         // DNS queries come through here too (dst port 53); only other flows can vouch for an exchange.
         if (f.dst.port !== 53) carry.onFlow(f.src, f.dst, p, p?.pid === undefined ? undefined : attributor.startedAtMs(p.pid));

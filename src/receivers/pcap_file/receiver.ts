@@ -8,7 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ComponentSettings, Receiver, ReceiverSink } from '../../component/types.js';
+import type { ComponentSettings, Receiver, ReceiverSink, NameInterest } from '../../component/types.js';
 import { readCapture, captureFormatOf } from '../../capture/reader.js';
 import type { CaptureReadResult } from '../../capture/reader.js';
 import { PacketEngine } from '../../packet/engine.js';
@@ -60,6 +60,7 @@ export class PcapFileReceiver implements Receiver {
   /** Progress listener (the CLI sets it for its progress line). */
   onProgress?: (p: PcapFileProgress) => void;
   private engine?: PacketEngine;
+  private nameInterest?: NameInterest;
   /** The stream being read (path `-`), so shutdown() can end a read that waits for data. */
   private activeStream?: Readable;
 
@@ -77,6 +78,11 @@ export class PcapFileReceiver implements Receiver {
    * or pcapng magic, then starts reading in the background. Rejects with INPUT_NOT_FOUND (missing file,
    * no match, unreadable) or INPUT_CORRUPT (not a capture) before anything is emitted.
    */
+  /** DNS messages whose names no pipeline can use are skipped in the engine (see Receiver.setNameInterest). */
+  setNameInterest(interest: NameInterest | undefined): void {
+    this.nameInterest = interest;
+  }
+
   async start(sink: ReceiverSink): Promise<void> {
     if (this.running) throw new PastewatchError('INTERNAL', `${this.settings.id}: started twice`);
     const { path } = this.config;
@@ -101,6 +107,7 @@ export class PcapFileReceiver implements Receiver {
       (obs) => sink.emit(obs),
       this.settings.telemetry,
     );
+    this.engine.nameInterest = this.nameInterest;
     this.settings.health.set('receiver', this.settings.id, 'ok');
     this.running = this.run(this.engine, sink);
     // Errors are reported through the summary and the log; never an unhandled rejection.
