@@ -9,6 +9,8 @@ import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { scanCommand } from './commands/scan.js';
 import type { ScanOptions } from './commands/scan.js';
+import { ciCommand } from './commands/ci.js';
+import type { CiOptions } from './commands/ci.js';
 import { EXIT } from './commands/common.js';
 import type { GlobalOptions } from './commands/common.js';
 import { describeError } from './util/errors.js';
@@ -56,6 +58,20 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .option('-c, --config <file>', 'take processor and receiver settings from this config file')
     .action(async (captures: string[], o: Omit<ScanOptions, keyof GlobalOptions>) => {
       code = await scanCommand(captures, { ...globals(), ...o }, env);
+    });
+
+  program
+    .command('ci')
+    .description('wrap a CI step: capture while COMMAND runs, then report paste-service egress (exit 3 with --enforce)')
+    .usage('[options] -- COMMAND [ARGS...]')
+    .argument('<command...>', 'the command to run, after --')
+    .option('-c, --config <file>', 'config file (default: the packaged pipelines/ci-gate.yaml)')
+    .option('--enforce', `fail the step with exit code ${EXIT.CI_ENFORCED} when paste-service egress is detected`)
+    .option('--allow <domain>', 'a domain that never counts (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--report <file>', 'write the JSON report (docs/ci-gate.md) to this file')
+    .option('--grace-ms <ms>', 'keep capturing this long after the command exits', (v: string) => Number(v), 1000)
+    .action(async (command: string[], o: Omit<CiOptions, keyof GlobalOptions>) => {
+      code = await ciCommand(command, { ...globals(), ...o }, env);
     });
 
   program

@@ -5,7 +5,7 @@
  * every problem reported at once with its key path and line.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, isScalar, parseDocument, visit, parse as parseYaml } from 'yaml';
+import { LineCounter, isScalar, isSeq, parseDocument, visit, parse as parseYaml } from 'yaml';
 import type { Document, Scalar } from 'yaml';
 import type { AnyFactory, ComponentKind, ExporterFactory, ExtensionFactory, ProcessorFactory, ReceiverFactory, Signal } from '../component/types.js';
 import { PastewatchError } from '../util/errors.js';
@@ -269,18 +269,21 @@ function pathOf(path: readonly unknown[], node: unknown): (string | number)[] {
   return out;
 }
 
-/** Line of the deepest node that exists along a key path. */
+/** Line of the deepest key (or sequence item) that exists along a key path. */
 function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number | undefined {
   for (let n = path.length; n > 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object' && node.range) {
-      // For a missing child key, point at the parent's mapping; for an existing key, at its value.
-      return lc.linePos(node.range[0]).line;
+    const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
+    const last = path[n - 1];
+    const items = (parent as { items?: unknown[] } | null | undefined)?.items;
+    if (!Array.isArray(items)) continue;
+    if (typeof last === 'number' && isSeq(parent)) {
+      const item = items[last] as { range?: [number, number, number] } | undefined;
+      if (item?.range) return lc.linePos(item.range[0]).line;
+      continue;
     }
-    // A key with a null value has no node: find the key scalar in the parent map.
-    const parent = doc.getIn(path.slice(0, n - 1), true) as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
-    const item = parent?.items?.find((it) => it.key && String(it.key.value) === String(path[n - 1]));
-    if (item?.key?.range) return lc.linePos(item.key.range[0]).line;
+    // A mapping entry: point at its key (where a reader looks for "pcap_flie:"), not at its value.
+    const pair = (items as { key?: { value?: unknown; range?: [number, number, number] } }[]).find((it) => isScalar(it.key) && String(it.key.value) === String(last));
+    if (pair?.key?.range) return lc.linePos(pair.key.range[0]).line;
   }
   return undefined;
 }

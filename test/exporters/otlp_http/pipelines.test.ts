@@ -8,7 +8,7 @@ import type { OtlpHttpConfig } from '../../../src/exporters/otlp_http/config.js'
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
-for (const name of ['sidecar-to-collector.yaml', 'ci-to-collector.yaml']) {
+for (const name of ['sidecar.yaml', 'ci-to-collector.yaml']) {
   test(`pipelines/${name} validates and wires enrich -> classifier -> otlp_http (logs + spans)`, () => {
     const text = readFileSync(join(ROOT, 'pipelines', name), 'utf8');
     const cfg = loadConfigText(text, `pipelines/${name}`, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, factories: FACTORIES });
@@ -22,7 +22,7 @@ for (const name of ['sidecar-to-collector.yaml', 'ci-to-collector.yaml']) {
     if (name.startsWith('sidecar')) {
       assert.equal(c.endpoint, 'http://collector:4318');
       assert.equal(c.sending_queue.storage, 'file');
-      assert.equal(c.sending_queue.directory, '/var/lib/pastewatch/queue');
+      assert.equal(c.sending_queue.directory, '/tmp/pastewatch/queue');
     } else {
       assert.equal(c.endpoint, '', 'the CI config leaves the endpoint to OTEL_EXPORTER_OTLP_ENDPOINT');
     }
