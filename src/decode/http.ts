@@ -23,6 +23,8 @@ export interface HttpRequestResult {
   targetHost?: string;
   /** Host of a CONNECT authority (host:port). */
   connectHost?: string;
+  /** Bytes of the request head (request line + headers + blank line), when it was complete. */
+  headLength?: number;
 }
 
 /** Default bound on the request head we wait for. */
@@ -94,6 +96,7 @@ export function parseHttpRequest(buf: Buffer, off: number, len: number, maxBytes
   if (method === '') return { status: 'not_http' };
   const limit = Math.min(end, off + maxBytes);
   let he = headEnd(buf, off, limit);
+  const headComplete = he >= 0;
   if (he < 0) {
     if (end - off < maxBytes) return { status: 'need_more', need: end - off + 1 };
     he = limit; // over the bound: use what we have
@@ -108,6 +111,7 @@ export function parseHttpRequest(buf: Buffer, off: number, len: number, maxBytes
   const version = sp2 > sp1 ? reqLine.slice(sp2 + 1) : '';
   if (target.length === 0 || (version !== '' && !version.startsWith('HTTP/'))) return { status: 'malformed', reason: 'http_bad_request_line' };
   const res: HttpRequestResult = { status: 'parsed', method, target: target.slice(0, MAX_TARGET_TEXT) };
+  if (headComplete) res.headLength = he - off;
   if (method === 'CONNECT') {
     const h = hostFromAuthority(target);
     if (h) res.connectHost = h;

@@ -65,6 +65,8 @@ export interface NewFlowInfo {
 // Inspection verdicts.
 const DONE = 0;
 const NEED_MORE = 1;
+/** A CONNECT head was parsed: the client's next bytes are the tunnelled protocol, to be inspected anew. */
+const TUNNEL = 2;
 /** Most out-of-order segments kept per flow (bounds the sort and the list walk). */
 const MAX_SEGMENTS = 64;
 /** Client datagrams examined for a QUIC ClientHello before giving up. */
@@ -540,6 +542,7 @@ export class PacketEngine {
       // In order and nothing buffered: parse straight from the capture buffer (the common case).
       const v = this.classify(f, data, off, len);
       if (v === DONE) { this.endInspection(f); return; }
+      if (v === TUNNEL) { this.dropBuffer(f); return; }
       if (len >= cap) { this.giveUp(f); return; }
       justClassified = true;
     }
@@ -570,6 +573,7 @@ export class PacketEngine {
     const stream = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     const v = this.classify(f, stream, 0, stream.length);
     if (v === DONE) this.endInspection(f);
+    else if (v === TUNNEL) this.dropBuffer(f);
     else if (have >= cap) this.giveUp(f);
   }
 
@@ -604,6 +608,14 @@ export class PacketEngine {
         f.host = r.host;
         f.targetHost = r.targetHost;
         f.connectHost = r.connectHost;
+        if (r.method === 'CONNECT' && r.headLength !== undefined && !f.tunnel) {
+          // Through a proxy the client sends its ClientHello after the proxy's 200: inspect the tunnel's first
+          // bytes too, from just after the CONNECT head. (Bytes sent in the same segment as the head, before
+          // the proxy answered, are not inspected: clients wait for the answer.)
+          f.tunnel = true;
+          f.base = (f.base + r.headLength) | 0;
+          return TUNNEL;
+        }
       }
     }
     return DONE;

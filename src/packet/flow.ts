@@ -80,6 +80,8 @@ export class Flow {
   target: string | undefined = undefined;
   targetHost: string | undefined = undefined;
   connectHost: string | undefined = undefined;
+  /** A CONNECT was seen: inspection restarted on the tunnelled bytes. */
+  tunnel = false;
   process: ProcessInfo | undefined = undefined;
 
   /** Resets every field so a flow object can be reused after eviction/expiry. */
@@ -100,6 +102,7 @@ export class Flow {
     this.app = '';
     this.sni = this.alpn = this.host = this.method = this.target = this.targetHost = this.connectHost = undefined;
     this.ech = false;
+    this.tunnel = false;
     this.process = undefined;
   }
 }

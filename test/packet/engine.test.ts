@@ -159,6 +159,26 @@ describe('PacketEngine connections', () => {
     }
   });
 
+  test('CONNECT tunnel: the ClientHello sent after the proxy answers is inspected too (split, out of order)', () => {
+    const { out, feed } = setup();
+    const sport = 43900;
+    const { cseq, sseq } = handshake(feed, sport, 3128);
+    const req = httpRequest('CONNECT', 'transfer.sh:443', { Host: 'transfer.sh:443' });
+    feed(tcpFrame({ src: C, dst: S, sport, dport: 3128, seq: cseq, flags: ACK | PSH, payload: req }));
+    const ok = Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n');
+    feed(tcpFrame({ src: S, dst: C, sport: 3128, dport: sport, seq: sseq, flags: ACK | PSH, payload: ok }));
+    const hello = tlsRecords(clientHello({ sni: 'transfer.sh', padTo: 600 }));
+    const [a, b] = splitAt(hello, [200]);
+    const t = cseq + req.length;
+    feed(tcpFrame({ src: C, dst: S, sport, dport: 3128, seq: t + a.length, flags: ACK | PSH, payload: b }));
+    feed(tcpFrame({ src: C, dst: S, sport, dport: 3128, seq: t, flags: ACK, payload: a }));
+    feed(tcpFrame({ src: C, dst: S, sport, dport: 3128, seq: t + hello.length, flags: FIN | ACK }));
+    assert.equal(out[0].names.length, 3, JSON.stringify(out[0].names)); // tls.sni, http.host (curl sends Host on CONNECT), http.connect
+    assert.ok(out[0].names.some((n) => n.evidence === 'tls.sni' && n.name === 'transfer.sh'));
+    assert.ok(out[0].names.some((n) => n.evidence === 'http.connect' && n.name === 'transfer.sh'));
+    assert.equal(out[0].http?.method, 'CONNECT');
+  });
+
   test('mid-stream flow: the side sending to the lower port is the initiator', () => {
     const { out, feed, e } = setup();
     feed(tcpFrame({ src: S, dst: C, sport: 443, dport: 51000, seq: 9, flags: ACK, payload: Buffer.alloc(100) }));
