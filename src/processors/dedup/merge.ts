@@ -37,9 +37,18 @@ function stronger(b: Detection, a: Detection): boolean {
 const BYTE_KEYS = [PW.BYTES_SENT, PW.BYTES_RECEIVED, PW.PACKETS_SENT, PW.PACKETS_RECEIVED] as const;
 
 /**
+ * Where the strongest member talked to: a group that began with a DNS lookup and went on to a connection
+ * reports the connection's endpoints (the paste server, not the resolver).
+ */
+const ENDPOINT_KEYS = [
+  ATTR.SERVER_ADDRESS, ATTR.SERVER_PORT, ATTR.SOURCE_ADDRESS, ATTR.SOURCE_PORT, ATTR.DESTINATION_ADDRESS, ATTR.DESTINATION_PORT,
+  ATTR.NETWORK_TRANSPORT, ATTR.NETWORK_TYPE, ATTR.NETWORK_PROTOCOL_NAME, ATTR.HTTP_REQUEST_METHOD, ATTR.URL_FULL,
+] as const;
+
+/**
  * Folds detection `d` into the group's running detection `acc` (both of the same key): acc's ids and
- * observation; count, first/last seen, union of evidence and names, summed flow counters; activity, body and
- * recommendation of the stronger; the higher severity. Pure: returns a new detection.
+ * observation; count, first/last seen, union of evidence and names, summed flow counters; activity, body,
+ * recommendation, matched name and endpoints of the stronger; the higher severity. Pure: returns a new detection.
  */
 export function mergeInto(acc: Detection, d: Detection): Detection {
   const up = stronger(d, acc);
@@ -58,6 +67,12 @@ export function mergeInto(acc: Detection, d: Detection): Detection {
     [PW.ACTIVITY]: lead.activity,
   };
   if (lead.attributes[PW.RECOMMENDATION] !== undefined) attributes[PW.RECOMMENDATION] = lead.attributes[PW.RECOMMENDATION];
+  if (up) {
+    for (const k of ENDPOINT_KEYS) {
+      if (d.attributes[k] !== undefined) attributes[k] = d.attributes[k];
+      else delete attributes[k];
+    }
+  }
   for (const k of BYTE_KEYS) {
     const x = num(acc.attributes, k);
     const y = num(d.attributes, k);
@@ -69,6 +84,7 @@ export function mergeInto(acc: Detection, d: Detection): Detection {
     severityNumber: sev.severityNumber,
     severityText: sev.severityText,
     body: lead.body,
+    matchedName: lead.matchedName,
     attributes,
     count,
     firstSeenUnixNano: firstSeen,

@@ -10,7 +10,8 @@ import type { Observation } from '../../../src/model/observation.js';
 import { formatUnixNano } from '../../../src/model/time.js';
 import { DedupProcessor } from '../../../src/processors/dedup/dedup.js';
 import { dedupFactory } from '../../../src/processors/dedup/factory.js';
-import { dedupKey, mergeDetections } from '../../../src/processors/dedup/merge.js';
+import { dedupKey, mergeDetections, mergeInto } from '../../../src/processors/dedup/merge.js';
+import { makeDetection } from '../../helpers/detections.js';
 import { DnsCorrelationProcessor } from '../../../src/processors/dns_correlation/dns-correlation.js';
 import { dnsCorrelationFactory } from '../../../src/processors/dns_correlation/factory.js';
 import { buildDetection, matchObservation } from '../../../src/processors/paste_classifier/build-detection.js';
@@ -274,5 +275,22 @@ describe('processors end to end', () => {
     assert.equal(d.attributes[PW.BYTES_SENT], 50200);
     assert.equal(d.firstSeenUnixNano, T0);
     assert.match(d.body, /^a workload uploaded to transfer\.sh \(via ip\.correlated\) from 10\.0\.0\.5 in ci: possible secret exfiltration/);
+  });
+});
+
+describe('dedup: endpoints of the strongest member', () => {
+  test('a lookup followed by a connection reports the connection endpoints, keeping the first ids', () => {
+    const lookup = makeDetection({ id: 'first', activity: 'lookup', matchedName: 'pastebin.com', attributes: { ...makeDetection().attributes, 'destination.address': '10.0.0.53', 'destination.port': 53, 'network.transport': 'udp', 'server.address': 'pastebin.com' } });
+    const conn = makeDetection({ id: 'second', activity: 'connect', matchedName: 'www.pastebin.com', attributes: { ...makeDetection().attributes, 'destination.address': '104.20.1.1', 'destination.port': 443, 'network.transport': 'tcp', 'server.address': 'www.pastebin.com' } });
+    const m = mergeInto(lookup, conn);
+    assert.equal(m.id, 'first');
+    assert.equal(m.activity, 'connect');
+    assert.equal(m.matchedName, 'www.pastebin.com');
+    assert.equal(m.attributes['destination.address'], '104.20.1.1');
+    assert.equal(m.attributes['destination.port'], 443);
+    assert.equal(m.attributes['network.transport'], 'tcp');
+    assert.equal(m.attributes['server.address'], 'www.pastebin.com');
+    const back = mergeInto(m, lookup);
+    assert.equal(back.attributes['destination.address'], '104.20.1.1', 'a weaker member does not move the endpoints back');
   });
 });
