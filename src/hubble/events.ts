@@ -51,7 +51,6 @@ export class HubbleEventHandler {
           return 0;
         }
         for (const o of r.observations) emit(o);
-        t.emitted(r.observations.length);
         return r.observations.length;
       }
       case 'node_status': {

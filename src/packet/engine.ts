@@ -337,8 +337,7 @@ export class PacketEngine {
       const d = st[k] - fl[k];
       if (d === 0) continue;
       fl[k] = st[k];
-      if (k === 'observations') c.emitted(d);
-      else if (k === 'evicted_flows') c.evicted('flows', d);
+      if (k === 'evicted_flows') c.evicted('flows', d);
       else if (k === 'evicted_reassembly') c.evicted('reassembly', d);
       else c.add(k, d);
     }
@@ -493,6 +492,8 @@ export class PacketEngine {
       this.st.evicted_reassembly++;
       this.dropBuffer(old);
       old.inspect = INSPECT_DONE;
+      // A DNS-over-TCP flow loses its partial messages (its streams resynchronise on the next segment).
+      old.dnsAB = old.dnsBA = null;
     }
     f.bufPrev = this.bufTail; f.bufNext = null;
     if (this.bufTail) this.bufTail.bufNext = f; else this.bufHead = f;
@@ -766,7 +767,7 @@ export class PacketEngine {
     const l4 = this.l4;
     let s = fromClient ? f.dnsAB : f.dnsBA;
     if (s === null) {
-      s = new DnsTcpStream();
+      s = new DnsTcpStream(Math.max(this.o.maxReassemblyBytes, 512));
       if (fromClient) f.dnsAB = s; else f.dnsBA = s;
     }
     this.dnsCtxFlow = f;
@@ -775,5 +776,11 @@ export class PacketEngine {
     const n = s.push(l4.seq, data, l4.payloadOff, l4.payloadLen, this.onDnsTcpMessage);
     this.dnsCtxFlow = null;
     if (n === DNS_TCP_RESET) this.st.dns_tcp_resync++;
+    // A partial DNS message held between segments counts against the reassembly budget like a first flight
+    // (maxReassemblyFlows): a flood of connections announcing 65535-byte messages evicts the oldest partial
+    // messages instead of holding them all (regression test: "regression: DNS-over-TCP partial messages are
+    // bounded by the reassembly caps").
+    if ((f.dnsAB?.pendingBytes ?? 0) + (f.dnsBA?.pendingBytes ?? 0) > 0) this.bufAdd(f);
+    else if (f.inBufferList) this.dropBuffer(f);
   }
 }

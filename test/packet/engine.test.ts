@@ -307,7 +307,8 @@ describe('PacketEngine bounded state', () => {
     assert.equal(out[9].flow?.packetsReceived, 1);
     assert.equal(new Set(out.map((o) => o.source?.port)).size, 10);
     assert.equal(reg.get('pcap_file/test', 'evicted', { table: 'flows' }), 6);
-    assert.equal(reg.get('pcap_file/test', 'emitted'), 10);
+    // The engine counts 'observations'; 'emitted' is the runtime's count of what reached the pipelines.
+    assert.equal(reg.get('pcap_file/test', 'observations'), 10);
   });
 
   test('idle flows expire after flowIdleTimeoutMs of packet time', () => {
@@ -419,4 +420,26 @@ describe('PacketEngine flow keys', () => {
     assert.equal(f2?.flow?.packetsReceived, 0);
     assert.deepEqual(f2?.names.map((n) => n.name), ['two.example']);
   });
+});
+
+test('regression: DNS-over-TCP partial messages are bounded by the reassembly caps', () => {
+  // Found by the adversarial benchmark: each DNS-over-TCP connection announcing a 65535-byte message held
+  // up to 64 KiB outside the reassembly budget, so a flood of them grew memory with max_flows, not the caps.
+  const { e, out, feed } = setup({ maxReassemblyFlows: 3, maxReassemblyBytes: 2048 });
+  for (let i = 0; i < 10; i++) {
+    feed(tcpFrame({ src: `10.9.0.${i + 1}`, dst: '10.96.0.10', sport: 5000 + i, dport: 53, seq: 1, flags: ACK | PSH, payload: Buffer.concat([Buffer.from([0xff, 0xff]), Buffer.alloc(1000)]) }));
+  }
+  const st = e.stats();
+  assert.equal(st.reassembly_flows, 3, 'only the newest three partial messages are held');
+  assert.equal(st.evicted_reassembly, 7);
+  // A partial message larger than the per-flow cap is dropped, not held.
+  feed(tcpFrame({ src: '10.9.1.1', dst: '10.96.0.10', sport: 6000, dport: 53, seq: 1, flags: ACK | PSH, payload: Buffer.concat([Buffer.from([0xff, 0xff]), Buffer.alloc(3000)]) }));
+  assert.equal(e.stats().reassembly_flows, 3);
+  assert.ok(e.stats().dns_tcp_resync >= 1);
+  // A DNS message split over two segments still parses, and its flow leaves the reassembly list once complete.
+  const msg = dnsTcpFraming(dnsMessage({ id: 3, questions: [{ name: 'pastebin.com' }] }));
+  feed(tcpFrame({ src: '10.9.2.1', dst: '10.96.0.10', sport: 7000, dport: 53, seq: 1, flags: ACK | PSH, payload: msg.subarray(0, 10) }));
+  feed(tcpFrame({ src: '10.9.2.1', dst: '10.96.0.10', sport: 7000, dport: 53, seq: 11, flags: ACK | PSH, payload: msg.subarray(10) }));
+  assert.ok(out.some((o) => o.kind === 'dns' && o.dns?.query === 'pastebin.com'));
+  assert.equal(e.stats().reassembly_flows, 2, 'the first segment evicted one partial message; the completed one left');
 });

@@ -352,7 +352,7 @@ export class FalcoReceiver implements Receiver {
     counters.received(parsed.alerts.length);
     if (ignored > 0) counters.add('ignored', ignored, { reason: 'not_network' });
     for (const obs of observations) sink.emit(obs);
-    if (observations.length > 0) counters.emitted(observations.length);
+    // `emitted` is counted by the pipeline runtime for every receiver (what reached the sink).
     this.reply(res, 200, `{"accepted":${observations.length},"ignored":${ignored}}`);
   }
 }
