@@ -101,7 +101,14 @@ export function loadConfigText(text: string, source: string, opts: LoadOptions):
   if (problems.length) throw new ConfigError(source, problems);
 
   expandEnv(doc, opts.env, problems, lineCounter);
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // yaml throws a plain ReferenceError on an alias bomb; report it like any other problem (found by the
+    // fuzz suite: test/config/load.test.ts "regression: a YAML alias bomb is a ConfigError").
+    throw new ConfigError(source, [...problems, { path: [], message: `YAML: ${(err as Error).message}` }]);
+  }
   const locate = (path: (string | number)[]): number | undefined => lineOf(doc, lineCounter, path);
   return resolveConfig(raw, source, opts, locate, problems);
 }

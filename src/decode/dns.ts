@@ -181,6 +181,18 @@ export class DnsTcpStream {
   private nextSeq = -1;
 
   /**
+   * @param maxPending most bytes held for a message that spans segments (default: the largest message);
+   *   the packet engine passes its reassembly cap, so a flood of DNS-over-TCP connections announcing 65535-byte
+   *   messages cannot hold 64 KiB each outside the reassembly budget.
+   */
+  constructor(private readonly maxPending: number = MAX_TCP_DNS) {}
+
+  /** Bytes currently held for a partial message. */
+  get pendingBytes(): number {
+    return this.pending?.length ?? 0;
+  }
+
+  /**
    * Feeds one segment's payload `data[off, off+len)` with TCP sequence number `seq`; calls `onMessage` for
    * each complete message (the view is valid only during the call). Returns the number of messages, or
    * DNS_TCP_RESET when the stream had to be resynchronised.
@@ -210,7 +222,7 @@ export class DnsTcpStream {
     let p = off;
     let end = off + len;
     if (this.pending !== undefined) {
-      if (this.pending.length + len > MAX_TCP_DNS) {
+      if (this.pending.length + len > this.maxPending) {
         this.pending = undefined;
         return DNS_TCP_RESET;
       }
@@ -226,7 +238,10 @@ export class DnsTcpStream {
       if (mlen > 0) { onMessage(buf, p + 2, mlen); n++; }
       p += 2 + mlen;
     }
-    if (p < end) this.pending = Buffer.from(buf.subarray(p, end)); // copy: the caller's buffer is reused
+    if (p < end) {
+      if (end - p > this.maxPending) return DNS_TCP_RESET; // a partial message larger than allowed: drop it
+      this.pending = Buffer.from(buf.subarray(p, end)); // copy: the caller's buffer is reused
+    }
     return reset ? DNS_TCP_RESET : n;
   }
 }

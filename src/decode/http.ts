@@ -4,6 +4,7 @@
  * first bytes (a known method followed by a space). Bounded: headers longer than maxBytes are decoded as far
  * as complete lines go. Never throws.
  */
+import { redactUrl } from '../util/redact.js';
 
 /** Outcome of parseHttpRequest. */
 export type HttpStatus = 'parsed' | 'need_more' | 'not_http' | 'malformed';
@@ -110,7 +111,9 @@ export function parseHttpRequest(buf: Buffer, off: number, len: number, maxBytes
   const target = sp2 > sp1 ? reqLine.slice(sp1 + 1, sp2) : reqLine.slice(sp1 + 1);
   const version = sp2 > sp1 ? reqLine.slice(sp2 + 1) : '';
   if (target.length === 0 || (version !== '' && !version.startsWith('HTTP/'))) return { status: 'malformed', reason: 'http_bad_request_line' };
-  const res: HttpRequestResult = { status: 'parsed', method, target: target.slice(0, MAX_TARGET_TEXT) };
+  // Credentials in an absolute-form target (http://user:pass@host/) and secret query values never leave the
+  // decoder: the target is exported as url.full and in observation records.
+  const res: HttpRequestResult = { status: 'parsed', method, target: redactUrl(target).slice(0, MAX_TARGET_TEXT) };
   if (headComplete) res.headLength = he - off;
   if (method === 'CONNECT') {
     const h = hostFromAuthority(target);

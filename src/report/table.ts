@@ -14,8 +14,17 @@ export function detectionRow(d: Detection): string[] {
 /** Column headings matching detectionRow. */
 export const TABLE_HEADINGS = ['SEVERITY', 'SERVICE', 'NAME', 'EVIDENCE', 'ACTIVITY', 'SOURCE', 'PROCESS', 'COUNT'];
 
+/**
+ * Cell text safe for a terminal: control characters (ESC, CR, BEL ...) become \xNN. A DNS name may hold any
+ * byte, so a hostile workload could otherwise write terminal escape sequences into the operator's table.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Renders rows under headings with aligned columns. */
 export function renderTable(headings: string[], rows: string[][]): string {
+  rows = rows.map((r) => r.map(printable));
   const widths = headings.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
   const cut = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const line = (cells: string[]): string => cells.map((c, i) => cut(c, widths[i])).join('  ').trimEnd();

@@ -128,3 +128,17 @@ service:
     assert.ok('error' in parseComponentId('x/'));
   });
 });
+
+test('regression: a YAML alias bomb is a ConfigError', () => {
+  // Found by the fuzz suite: yaml's alias-count guard threw a plain ReferenceError out of loadConfigText.
+  const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 0; i < 12; i++) {
+    const prev = String.fromCharCode(97 + i);
+    lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${prev}, *${prev}, *${prev}, *${prev}]`);
+  }
+  assert.throws(() => load(lines.join('\n')), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /^test\.yaml: 1 problem:\n {2}- .*YAML: Excessive alias count/);
+    return true;
+  });
+});

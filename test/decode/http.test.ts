@@ -57,3 +57,11 @@ describe('parseHttpRequest', () => {
     assert.equal(hostFromAuthority('[::1]'), '::1');
   });
 });
+
+test('regression: credentials in an absolute-form target are redacted before export', () => {
+  // Found in the security review: `GET http://user:pass@host/...` went into url.full as sent.
+  const r = parseHttpRequest(httpRequest('POST', 'http://ci:hunter2@pastebin.com/api/api_post.php?api_dev_key=k1&x=1', { Host: 'pastebin.com' }), 0, 400, 8192);
+  assert.equal(r.status, 'parsed');
+  assert.equal(r.target, 'http://REDACTED:REDACTED@pastebin.com/api/api_post.php?api_dev_key=REDACTED&x=1');
+  assert.equal(r.targetHost, 'pastebin.com', 'the host is still read from the original target');
+});

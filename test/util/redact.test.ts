@@ -75,3 +75,32 @@ test('no secret from the table survives anywhere in the output', () => {
   const all = TABLE.map(([i]) => redactCommandLine(i)).join('\n');
   for (const s of secrets) assert.ok(!all.includes(s), `${s} leaked`);
 });
+
+// Found by the fuzz suite (test/fuzz/config-redact.test.ts): unbounded name parts made these patterns
+// quadratic, so one long argument stalled pastewatch for seconds (160 KB of `x-`: 22 s).
+for (const [name, unit] of [['x-x-x-...', 'x-'], ['mysql-mysql-...', 'mysql-'], ['a_token a_token ...', 'a_token'], ['scheme-like runs', 'a-b.c+']] as const) {
+  test(`regression: redact is linear on ${name}`, () => {
+    const s = unit.repeat(Math.ceil(200_000 / unit.length));
+    const t0 = performance.now();
+    const out = redactCommandLine(s);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 250, `${ms.toFixed(0)} ms for ${s.length} characters`);
+    assert.equal(out.length > 0, true);
+  });
+}
+
+test('regression: program passwords are still redacted after the linear rewrite', () => {
+  assert.equal(redactCommandLine('mysql -h db -u root -pS3cret mydb | mysql -p other'), `mysql -h db -u root -p${R} mydb | mysql -p ${R}`);
+  assert.equal(redactCommandLine('sshpass -p hunter2 ssh host; ls -p x'), `sshpass -p ${R} ssh host; ls -p x`);
+});
+
+test('redactUrl: URL credentials and secret query values (OpenTelemetry url.full convention)', async () => {
+  const { redactUrl, urlForLog } = await import('../../src/util/redact.js');
+  assert.equal(redactUrl('http://ci:hunter2@pastebin.com/api/api_post.php?api_dev_key=abc&format=json#x'), 'http://REDACTED:REDACTED@pastebin.com/api/api_post.php?api_dev_key=REDACTED&format=json#x');
+  assert.equal(redactUrl('/upload?token=1&X-Goog-Signature=2&name=a.txt'), '/upload?token=REDACTED&X-Goog-Signature=REDACTED&name=a.txt');
+  assert.equal(redactUrl('http://pastebin.com/raw/abc'), 'http://pastebin.com/raw/abc');
+  assert.equal(redactUrl('pastebin.com:443'), 'pastebin.com:443');
+  assert.equal(urlForLog('https://u:p@collector:4318/v1/logs?k=1'), 'https://collector:4318/v1/logs');
+  assert.equal(urlForLog('https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX'), 'https://hooks.slack.com/…');
+  assert.equal(urlForLog('not a url'), '<invalid url>');
+});

@@ -8,6 +8,7 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { describeError } from '../../util/errors.js';
+import { urlForLog } from '../../util/redact.js';
 import { parseRetryAfter } from './backoff.js';
 import type { TlsConfig } from './config.js';
 
@@ -123,7 +124,8 @@ export class HttpSender {
 
   /** POSTs body with the given content headers; resolves to a classified result, never rejects. */
   post(body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<SendResult> {
-    const target = this.opts.url;
+    // Messages go to logs and /healthz: never the endpoint's credentials, query or secret path (webhooks).
+    const target = urlForLog(this.opts.url);
     return new Promise<SendResult>((resolve) => {
       let settled = false;
       const done = (r: SendResult): void => {

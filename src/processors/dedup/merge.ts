@@ -34,6 +34,25 @@ function stronger(b: Detection, a: Detection): boolean {
   return rb > ra || (rb === ra && b.severityNumber > a.severityNumber);
 }
 
+/**
+ * Most names a merged detection lists (the first seen are kept). A flood of lookups of random subdomains of
+ * one service from one workload lands in one group: an unbounded union grew that group without limit and
+ * made every merge copy it (quadratic; found by the adversarial benchmark, regression test "regression: a
+ * flood of random subdomains keeps a group's names bounded and merging fast").
+ */
+export const MAX_MERGED_NAMES = 32;
+
+/** Union of two name lists in first-seen order, at most `cap` long. */
+function unionCapped(a: string[], b: string[], cap: number): string[] {
+  if (a.length >= cap) return a.length === cap ? a : a.slice(0, cap);
+  const out = new Set(a);
+  for (const x of b) {
+    if (out.size >= cap) break;
+    out.add(x);
+  }
+  return [...out];
+}
+
 const BYTE_KEYS = [PW.BYTES_SENT, PW.BYTES_RECEIVED, PW.PACKETS_SENT, PW.PACKETS_RECEIVED] as const;
 
 /**
@@ -63,7 +82,7 @@ export function mergeInto(acc: Detection, d: Detection): Detection {
     [PW.FIRST_SEEN]: formatUnixNano(firstSeen),
     [PW.LAST_SEEN]: formatUnixNano(lastSeen),
     [PW.EVIDENCE]: [...new Set([...arr(acc.attributes, PW.EVIDENCE), ...arr(d.attributes, PW.EVIDENCE)])],
-    [PW.NAMES]: [...new Set([...arr(acc.attributes, PW.NAMES), ...arr(d.attributes, PW.NAMES)])],
+    [PW.NAMES]: unionCapped(arr(acc.attributes, PW.NAMES), arr(d.attributes, PW.NAMES), MAX_MERGED_NAMES),
     [PW.ACTIVITY]: lead.activity,
   };
   if (lead.attributes[PW.RECOMMENDATION] !== undefined) attributes[PW.RECOMMENDATION] = lead.attributes[PW.RECOMMENDATION];

@@ -16,6 +16,7 @@ import type { ActivityThresholds } from './activity.js';
 import { DEFAULT_THRESHOLDS, classifyActivity } from './activity.js';
 import { ACTIVITY_VERB, SHORT_ACTIONS, implication, recommendations } from './guidance.js';
 import { severityFor } from './severity.js';
+import { redactUrl } from '../../util/redact.js';
 
 /** Evidence from strongest to weakest: the name the client itself sent beats names inferred from DNS. */
 export const EVIDENCE_PRECEDENCE: readonly Evidence[] = [
@@ -197,7 +198,8 @@ export function buildDetection(obs: Observation, match: ClassifierMatch, opts: B
     a[PW.PACKETS_RECEIVED] = obs.flow.packetsReceived;
   }
   if (obs.http?.method) a[ATTR.HTTP_REQUEST_METHOD] = obs.http.method.toUpperCase();
-  if (obs.http?.target && /^https?:\/\//i.test(obs.http.target)) a[ATTR.URL_FULL] = obs.http.target;
+  // Redacted again here: observations from other receivers (or hand-built ones) may carry a raw target.
+  if (obs.http?.target && /^https?:\/\//i.test(obs.http.target)) a[ATTR.URL_FULL] = redactUrl(obs.http.target);
   if (obs.dns) {
     if (obs.dns.query) a[ATTR.DNS_QUESTION_NAME] = obs.dns.query;
     const answers = obs.dns.answers.filter((r) => r.type === 'A' || r.type === 'AAAA').map((r) => r.data);

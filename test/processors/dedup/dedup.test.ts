@@ -10,7 +10,7 @@ import type { Observation } from '../../../src/model/observation.js';
 import { formatUnixNano } from '../../../src/model/time.js';
 import { DedupProcessor } from '../../../src/processors/dedup/dedup.js';
 import { dedupFactory } from '../../../src/processors/dedup/factory.js';
-import { dedupKey, mergeDetections, mergeInto } from '../../../src/processors/dedup/merge.js';
+import { MAX_MERGED_NAMES, dedupKey, mergeDetections, mergeInto } from '../../../src/processors/dedup/merge.js';
 import { makeDetection } from '../../helpers/detections.js';
 import { DnsCorrelationProcessor } from '../../../src/processors/dns_correlation/dns-correlation.js';
 import { dnsCorrelationFactory } from '../../../src/processors/dns_correlation/factory.js';
@@ -293,4 +293,18 @@ describe('dedup: endpoints of the strongest member', () => {
     const back = mergeInto(m, lookup);
     assert.equal(back.attributes['destination.address'], '104.20.1.1', 'a weaker member does not move the endpoints back');
   });
+});
+
+test('regression: a flood of random subdomains keeps a group\'s names bounded and merging fast', () => {
+  // Found by the adversarial benchmark: 50k lookups of random dpaste.org subdomains from one workload made
+  // one group whose names union was copied on every merge (31 s of CPU, unbounded memory).
+  const members = Array.from({ length: 20000 }, (_, i) => det({ name: `r${i}.pastebin.com`, at: T0 + BigInt(i) }));
+  const t0 = performance.now();
+  const m = mergeDetections(members);
+  const ms = performance.now() - t0;
+  const names = m.attributes[PW.NAMES] as string[];
+  assert.equal(names.length, MAX_MERGED_NAMES);
+  assert.deepEqual(names.slice(0, 2), ['r0.pastebin.com', 'r1.pastebin.com'], 'the first names seen are kept');
+  assert.equal(m.count, 20000, 'every member is still counted');
+  assert.ok(ms < 2000, `merging 20000 members took ${ms.toFixed(0)} ms`);
 });

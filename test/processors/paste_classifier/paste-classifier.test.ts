@@ -392,3 +392,16 @@ describe('derived detection ids', () => {
     assert.equal(d4.parentSpanId, 'b7ad6b7169203331');
   });
 });
+
+test('regression: url.full never carries URL credentials or secret query values', () => {
+  // Found in the security review: a raw absolute-form target (from any receiver) went into url.full as sent.
+  const matcher = new CatalogMatcher();
+  const obs = observation({
+    kind: 'connection', timeUnixNano: T0, receiver: 'pcap', transport: 'tcp',
+    source: { address: '10.0.0.5', port: 50000 }, destination: { address: '104.20.1.1', port: 80 },
+    names: [{ name: 'pastebin.com', evidence: 'http.target' }],
+    http: { method: 'POST', target: 'http://ci:hunter2@pastebin.com/api/api_post.php?api_dev_key=k1' },
+  });
+  const d = buildDetection(obs, matchObservation(obs, matcher)!, { environment: 'ci' });
+  assert.equal(d.attributes[ATTR.URL_FULL], 'http://REDACTED:REDACTED@pastebin.com/api/api_post.php?api_dev_key=REDACTED');
+});
