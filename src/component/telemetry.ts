@@ -56,6 +56,21 @@ export class TelemetryRegistry {
     };
     let received: Sample | undefined;
     let emitted: Sample | undefined;
+    // dropped/evicted/failed carry one label whose values are few: a Map per counter, no key building.
+    const labelled = (name: string, label: string): ((value: string) => Sample) => {
+      const byValue = new Map<string, Sample>();
+      return (value) => {
+        let s = byValue.get(value);
+        if (!s) {
+          s = sample(name, { [label]: value }, 'counter');
+          byValue.set(value, s);
+        }
+        return s;
+      };
+    };
+    const droppedBy = labelled('dropped', 'reason');
+    const evictedBy = labelled('evicted', 'table');
+    const failedBy = labelled('failed', 'reason');
     return {
       received: (n = 1) => {
         (received ??= sample('received', undefined, 'counter')).value += n;
@@ -64,13 +79,13 @@ export class TelemetryRegistry {
         (emitted ??= sample('emitted', undefined, 'counter')).value += n;
       },
       dropped: (reason, n = 1) => {
-        sample('dropped', { reason }, 'counter').value += n;
+        droppedBy(reason).value += n;
       },
       evicted: (table, n = 1) => {
-        sample('evicted', { table }, 'counter').value += n;
+        evictedBy(table).value += n;
       },
       failed: (reason, n = 1) => {
-        sample('failed', { reason }, 'counter').value += n;
+        failedBy(reason).value += n;
       },
       add: (name, n = 1, labels) => {
         sample(name, labels && Object.keys(labels).length ? labels : undefined, 'counter').value += n;

@@ -10,12 +10,19 @@ export function unixNano(sec: number, nsec: number): bigint {
   return BigInt(sec) * 1_000_000_000n + BigInt(nsec);
 }
 
+let cachedSec = NaN;
+let cachedPrefix = '';
+
 /** RFC 3339 UTC text with 9 fractional digits, e.g. 2026-12-04T20:46:33.123456789Z. */
 export function formatUnixNano(ns: bigint): string {
-  const ms = ns / 1_000_000n;
   const frac = (ns % 1_000_000_000n + 1_000_000_000n) % 1_000_000_000n;
-  const iso = new Date(Number(ms)).toISOString(); // ...T20:46:33.123Z
-  return `${iso.slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
+  const sec = Number((ns - frac) / 1_000_000_000n);
+  // Detections come in bursts within the same second: the date part is formatted once per second.
+  if (sec !== cachedSec) {
+    cachedPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
+    cachedSec = sec;
+  }
+  return `${cachedPrefix}.${frac.toString().padStart(9, '0')}Z`;
 }
 
 /** Parses RFC 3339 with up to 9 fractional digits into unix nanoseconds; undefined when invalid. */

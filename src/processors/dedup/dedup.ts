@@ -10,11 +10,11 @@ import type { ComponentSettings, Processor } from '../../component/types.js';
 import type { Detection, PipelineItem } from '../../model/detection.js';
 import { describeError } from '../../util/errors.js';
 import type { DedupConfig } from './config.js';
-import { dedupKey, mergeInto } from './merge.js';
+import { dedupKey, GroupAccumulator } from './merge.js';
 
 interface Group {
   /** The running merge of the group's members. */
-  acc: Detection;
+  acc: GroupAccumulator;
   /** First member's observation time (the window starts here). */
   startUnixNano: bigint;
   /** Wall-clock time the group opened (ms), for the live timer. */
@@ -43,7 +43,7 @@ export class DedupProcessor implements Processor {
         };
         const close = (key: string, g: Group): void => {
           groups.delete(key);
-          emit(g.acc);
+          emit(g.acc.result());
         };
         const schedule = (): void => {
           if (timer !== undefined) return;
@@ -72,7 +72,7 @@ export class DedupProcessor implements Processor {
           const key = dedupKey(d);
           const g = groups.get(key);
           if (g && d.firstSeenUnixNano <= g.startUnixNano + windowNs) {
-            g.acc = mergeInto(g.acc, d);
+            g.acc.add(d);
             t.dropped('dedup');
             return;
           }
@@ -83,7 +83,7 @@ export class DedupProcessor implements Processor {
             close(oldKey, old);
             t.evicted('dedup_groups');
           }
-          groups.set(key, { acc: d, startUnixNano: d.firstSeenUnixNano, openedMs: Date.now() });
+          groups.set(key, { acc: new GroupAccumulator(d), startUnixNano: d.firstSeenUnixNano, openedMs: Date.now() });
           t.gauge('groups', groups.size);
           schedule();
         };

@@ -27,12 +27,6 @@ export function dedupKey(d: Detection): string {
 const num = (a: Attributes, k: string): number | undefined => (typeof a[k] === 'number' ? (a[k] as number) : undefined);
 const arr = (a: Attributes, k: string): string[] => (Array.isArray(a[k]) ? (a[k] as string[]) : typeof a[k] === 'string' ? [a[k] as string] : []);
 
-/** True when b is stronger than a: stronger activity, then higher severity (earlier member wins ties). */
-function stronger(b: Detection, a: Detection): boolean {
-  const rb = ACTIVITY_RANK[b.activity] ?? 0;
-  const ra = ACTIVITY_RANK[a.activity] ?? 0;
-  return rb > ra || (rb === ra && b.severityNumber > a.severityNumber);
-}
 
 /**
  * Most names a merged detection lists (the first seen are kept). A flood of lookups of random subdomains of
@@ -42,16 +36,6 @@ function stronger(b: Detection, a: Detection): boolean {
  */
 export const MAX_MERGED_NAMES = 32;
 
-/** Union of two name lists in first-seen order, at most `cap` long. */
-function unionCapped(a: string[], b: string[], cap: number): string[] {
-  if (a.length >= cap) return a.length === cap ? a : a.slice(0, cap);
-  const out = new Set(a);
-  for (const x of b) {
-    if (out.size >= cap) break;
-    out.add(x);
-  }
-  return [...out];
-}
 
 const BYTE_KEYS = [PW.BYTES_SENT, PW.BYTES_RECEIVED, PW.PACKETS_SENT, PW.PACKETS_RECEIVED] as const;
 
@@ -65,53 +49,112 @@ const ENDPOINT_KEYS = [
 ] as const;
 
 /**
- * Folds detection `d` into the group's running detection `acc` (both of the same key): acc's ids and
- * observation; count, first/last seen, union of evidence and names, summed flow counters; activity, body,
- * recommendation, matched name and endpoints of the stronger; the higher severity. Pure: returns a new detection.
+ * The running merge of a dedup group, O(1) per member: counts, times, evidence and names sets, byte sums,
+ * and which member is the strongest; the merged Detection is built once, by result(). A flood of lookups
+ * of random subdomains all land in one group, so adding a member must not copy the group.
  */
-export function mergeInto(acc: Detection, d: Detection): Detection {
-  const up = stronger(d, acc);
-  const lead = up ? d : acc;
-  const sev = d.severityNumber > acc.severityNumber ? d : acc;
-  const count = acc.count + d.count;
-  const firstSeen = d.firstSeenUnixNano < acc.firstSeenUnixNano ? d.firstSeenUnixNano : acc.firstSeenUnixNano;
-  const lastSeen = d.lastSeenUnixNano > acc.lastSeenUnixNano ? d.lastSeenUnixNano : acc.lastSeenUnixNano;
-  const attributes: Attributes = {
-    ...acc.attributes,
-    [PW.COUNT]: count,
-    [PW.FIRST_SEEN]: formatUnixNano(firstSeen),
-    [PW.LAST_SEEN]: formatUnixNano(lastSeen),
-    [PW.EVIDENCE]: [...new Set([...arr(acc.attributes, PW.EVIDENCE), ...arr(d.attributes, PW.EVIDENCE)])],
-    [PW.NAMES]: unionCapped(arr(acc.attributes, PW.NAMES), arr(d.attributes, PW.NAMES), MAX_MERGED_NAMES),
-    [PW.ACTIVITY]: lead.activity,
-  };
-  if (lead.attributes[PW.RECOMMENDATION] !== undefined) attributes[PW.RECOMMENDATION] = lead.attributes[PW.RECOMMENDATION];
-  if (up) {
-    for (const k of ENDPOINT_KEYS) {
-      if (d.attributes[k] !== undefined) attributes[k] = d.attributes[k];
-      else delete attributes[k];
+export class GroupAccumulator {
+  private readonly first: Detection;
+  private lead: Detection;
+  private leadRank: number;
+  private sev: Detection;
+  private count: number;
+  private firstSeen: bigint;
+  private lastSeen: bigint;
+  private readonly evidence: Set<string>;
+  private readonly names: Set<string>;
+  private readonly bytes = new Map<string, number>();
+
+  /** Starts from one detection (a single member, or an already merged group). */
+  constructor(first: Detection) {
+    this.first = this.lead = this.sev = first;
+    this.leadRank = ACTIVITY_RANK[first.activity] ?? 0;
+    this.count = first.count;
+    this.firstSeen = first.firstSeenUnixNano;
+    this.lastSeen = first.lastSeenUnixNano;
+    this.evidence = new Set(arr(first.attributes, PW.EVIDENCE));
+    this.names = new Set(arr(first.attributes, PW.NAMES).slice(0, MAX_MERGED_NAMES));
+    this.addBytes(first);
+  }
+
+  private addBytes(d: Detection): void {
+    for (const k of BYTE_KEYS) {
+      const v = num(d.attributes, k);
+      if (v !== undefined) this.bytes.set(k, (this.bytes.get(k) ?? 0) + v);
     }
   }
-  for (const k of BYTE_KEYS) {
-    const x = num(acc.attributes, k);
-    const y = num(d.attributes, k);
-    if (x !== undefined || y !== undefined) attributes[k] = (x ?? 0) + (y ?? 0);
+
+  /** Folds one more member in. */
+  add(d: Detection): void {
+    const rank = ACTIVITY_RANK[d.activity] ?? 0;
+    // Stronger: a stronger activity, or the same activity with a higher severity than any member so far.
+    if (rank > this.leadRank || (rank === this.leadRank && d.severityNumber > this.sev.severityNumber)) {
+      this.lead = d;
+      this.leadRank = rank;
+    }
+    if (d.severityNumber > this.sev.severityNumber) this.sev = d;
+    this.count += d.count;
+    if (d.firstSeenUnixNano < this.firstSeen) this.firstSeen = d.firstSeenUnixNano;
+    if (d.lastSeenUnixNano > this.lastSeen) this.lastSeen = d.lastSeenUnixNano;
+    for (const e of arr(d.attributes, PW.EVIDENCE)) this.evidence.add(e);
+    if (this.names.size < MAX_MERGED_NAMES) {
+      for (const n of arr(d.attributes, PW.NAMES)) {
+        if (this.names.size >= MAX_MERGED_NAMES) break;
+        this.names.add(n);
+      }
+    }
+    this.addBytes(d);
   }
-  return {
-    ...acc,
-    activity: lead.activity,
-    severityNumber: sev.severityNumber,
-    severityText: sev.severityText,
-    body: lead.body,
-    matchedName: lead.matchedName,
-    attributes,
-    count,
-    firstSeenUnixNano: firstSeen,
-    lastSeenUnixNano: lastSeen,
-  };
+
+  /**
+   * The merged detection: the first member's ids and observation; count, first/last seen, union of evidence
+   * and names, summed flow counters; activity, body, recommendation, matched name and endpoints of the
+   * strongest member; the highest severity.
+   */
+  result(): Detection {
+    const { first, lead, sev } = this;
+    const attributes: Attributes = {
+      ...first.attributes,
+      [PW.COUNT]: this.count,
+      [PW.FIRST_SEEN]: formatUnixNano(this.firstSeen),
+      [PW.LAST_SEEN]: formatUnixNano(this.lastSeen),
+      [PW.EVIDENCE]: [...this.evidence],
+      [PW.NAMES]: [...this.names],
+      [PW.ACTIVITY]: lead.activity,
+    };
+    if (lead.attributes[PW.RECOMMENDATION] !== undefined) attributes[PW.RECOMMENDATION] = lead.attributes[PW.RECOMMENDATION];
+    if (lead !== first) {
+      for (const k of ENDPOINT_KEYS) {
+        if (lead.attributes[k] !== undefined) attributes[k] = lead.attributes[k];
+        else delete attributes[k];
+      }
+    }
+    for (const [k, v] of this.bytes) attributes[k] = v;
+    return {
+      ...first,
+      activity: lead.activity,
+      severityNumber: sev.severityNumber,
+      severityText: sev.severityText,
+      body: lead.body,
+      matchedName: lead.matchedName,
+      attributes,
+      count: this.count,
+      firstSeenUnixNano: this.firstSeen,
+      lastSeenUnixNano: this.lastSeen,
+    };
+  }
+}
+
+/** Folds detection `d` into the group's running detection `acc` (see GroupAccumulator.result). Pure. */
+export function mergeInto(acc: Detection, d: Detection): Detection {
+  const g = new GroupAccumulator(acc);
+  g.add(d);
+  return g.result();
 }
 
 /** One detection for a group of members in arrival order (mergeInto folded left). */
 export function mergeDetections(members: readonly Detection[]): Detection {
-  return members.reduce((acc, d) => mergeInto(acc, d));
+  const g = new GroupAccumulator(members[0]);
+  for (let i = 1; i < members.length; i++) g.add(members[i]);
+  return g.result();
 }

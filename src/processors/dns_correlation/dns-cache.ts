@@ -25,9 +25,23 @@ const NS_PER_S = 1_000_000_000n;
 /** Names of one address with their expiry (unix ns, observation time). */
 type NameExpiry = Map<string, bigint>;
 
-/** A bounded IP -> names cache with TTL in observation time and least-recently-learned eviction. */
+/** One address's entry in the recency list. */
+interface Entry {
+  key: string;
+  names: NameExpiry;
+  prev: Entry | null;
+  next: Entry | null;
+}
+
+/**
+ * A bounded IP -> names cache with TTL in observation time and least-recently-learned eviction. Recency is
+ * an intrusive doubly-linked list beside the Map, so learning and evicting are O(1): evicting through
+ * `map.keys().next()` after many deletions gets slow in V8, which a DNS answer flood would exploit.
+ */
 export class DnsCache {
-  private readonly table = new Map<string, NameExpiry>();
+  private readonly table = new Map<string, Entry>();
+  private head: Entry | null = null; // least recently learned
+  private tail: Entry | null = null;
   private readonly maxNames: number;
 
   constructor(private readonly opts: DnsCacheOptions) {
@@ -37,6 +51,22 @@ export class DnsCache {
   /** Addresses (x scopes) currently held. */
   get size(): number {
     return this.table.size;
+  }
+
+  private unlink(e: Entry): void {
+    if (e.prev) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.prev = e.next = null;
+  }
+
+  private append(e: Entry): void {
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
   }
 
   private key(ip: string, scope: string | undefined): string {
@@ -51,9 +81,14 @@ export class DnsCache {
   /** Records that `ip` answered for `name` from `atUnixNano` for `ttlS` seconds (clamped). */
   learnOne(ip: string, name: string, ttlS: number, atUnixNano: bigint, scope?: string): void {
     const k = this.key(ip.toLowerCase(), scope);
-    let names = this.table.get(k);
-    if (names) this.table.delete(k); // re-insert below: Map order is learn recency
-    else names = new Map();
+    let e = this.table.get(k);
+    if (e) this.unlink(e); // re-appended below: the list order is learn recency
+    else {
+      e = { key: k, names: new Map(), prev: null, next: null };
+      this.table.set(k, e);
+    }
+    this.append(e);
+    const names = e.names;
     const exp = atUnixNano + this.ttlNs(ttlS);
     const prev = names.get(name);
     if (prev === undefined || prev < exp) {
@@ -61,16 +96,14 @@ export class DnsCache {
       names.set(name, exp);
     }
     while (names.size > this.maxNames) names.delete(names.keys().next().value as string);
-    this.table.set(k, names);
-    if (this.table.size > this.opts.maxEntries) {
-      let n = 0;
-      for (const old of this.table.keys()) {
-        if (this.table.size <= this.opts.maxEntries) break;
-        this.table.delete(old);
-        n++;
-      }
-      if (n) this.opts.onEvict?.(n);
+    let n = 0;
+    while (this.table.size > this.opts.maxEntries && this.head) {
+      const old = this.head;
+      this.unlink(old);
+      this.table.delete(old.key);
+      n++;
     }
+    if (n) this.opts.onEvict?.(n);
   }
 
   /**
@@ -112,8 +145,9 @@ export class DnsCache {
   /** Names `ip` answered for that are still valid at `atUnixNano` (observation time); expired ones are dropped. */
   lookup(ip: string, atUnixNano: bigint, scope?: string): string[] {
     const k = this.key(ip.toLowerCase(), scope);
-    const names = this.table.get(k);
-    if (!names) return [];
+    const e = this.table.get(k);
+    if (!e) return [];
+    const names = e.names;
     const out: string[] = [];
     let expired = 0;
     for (const [name, exp] of names) {
@@ -122,7 +156,10 @@ export class DnsCache {
         expired++;
       } else out.push(name);
     }
-    if (names.size === 0) this.table.delete(k);
+    if (names.size === 0) {
+      this.unlink(e);
+      this.table.delete(k);
+    }
     if (expired) this.opts.onExpire?.(expired);
     return out;
   }
@@ -130,6 +167,7 @@ export class DnsCache {
   /** Forgets everything. */
   clear(): void {
     this.table.clear();
+    this.head = this.tail = null;
   }
 }
 
