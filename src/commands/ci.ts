@@ -20,7 +20,6 @@ import type { Detection, PipelineItem } from '../model/detection.js';
 import type { TraceParent } from '../model/observation.js';
 import { Service } from '../pipeline/service.js';
 import { ciContextFromEnv } from '../ci/context.js';
-import { exportCommandSpan } from '../exporters/otlp_http/command-span.js';
 import { renderDetections } from '../report/table.js';
 import { CI_REPORT_SCHEMA, renderGithubAnnotations, renderMarkdownSummary, reportDetection } from '../report/ci-report.js';
 import type { CiReport } from '../report/ci-report.js';
@@ -128,7 +127,8 @@ export async function ciCommand(command: string[], opts: CiOptions, env: Record<
   // Packets of the command's last connections may still be in the capture buffer.
   await new Promise((r) => setTimeout(r, opts.graceMs ?? 1000));
   const result = await service.shutdown('command exited');
-  await exportCommandSpan(cfg, serviceEnv, {
+  // The OpenTelemetry serializers are loaded only when there is a span to send.
+  if ([...cfg.exporters.values()].some((e) => e.type === 'otlp_http')) await (await import('../exporters/otlp_http/command-span.js')).exportCommandSpan(cfg, serviceEnv, {
     name: `ci ${command.join(' ').slice(0, 80)}`,
     traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId,
     startMs: startedAt, endMs: endedAt, exitCode: outcome.code, signal: outcome.signal,

@@ -14,7 +14,6 @@ import type { ComponentEntry, LoadedConfig } from '../config/load.js';
 import type { PipelineItem } from '../model/detection.js';
 import type { Observation } from '../model/observation.js';
 import { describeError } from '../util/errors.js';
-import { startMetricsServer } from './metrics.js';
 import type { MetricsServer } from './metrics.js';
 import type { Logger } from '../util/logger.js';
 
@@ -128,7 +127,7 @@ export class Service {
     this.state = 'starting';
     try {
       const metricsAddress = this.config.service.telemetry.metrics.address;
-      if (metricsAddress) this.metrics = await startMetricsServer(metricsAddress, this.registry, this.health, this.logger.child('metrics'));
+      if (metricsAddress) this.metrics = await (await import('./metrics.js')).startMetricsServer(metricsAddress, this.registry, this.health, this.logger.child('metrics'));
       for (const [id, ext] of this.extensions) await this.startOne('extension', id, () => ext.start());
       for (const [id, exp] of this.exporters) await this.startOne('exporter', id, () => exp.start());
       for (const p of this.pipelines) for (const { id, processor } of p.processors) await this.startOne('processor', `${id}@${p.id}`, () => processor.start());

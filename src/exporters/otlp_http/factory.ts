@@ -3,7 +3,7 @@ import type { ConfigProblem, ExporterFactory } from '../../component/types.js';
 import { queueProblems, tlsProblems, urlProblem } from '../queue/validate.js';
 import { otlpHttpSchema } from './config.js';
 import type { OtlpHttpConfig } from './config.js';
-import { OtlpHttpExporter } from './otlp-http.js';
+import { lazyExporter } from '../../component/lazy.js';
 
 /** Cross-field checks: URLs parse as http(s), TLS files are readable, a file queue has a directory. */
 export function validateOtlpHttp(c: OtlpHttpConfig): ConfigProblem[] {
@@ -22,5 +22,9 @@ export const otlpHttpFactory: ExporterFactory<OtlpHttpConfig> = {
   description: 'Sends detections to an OTLP/HTTP backend as log records (event plaintext_communication) and as spans in the CI trace, with a durable retrying queue.',
   schema: otlpHttpSchema,
   validate: validateOtlpHttp,
-  create: (settings, config) => new OtlpHttpExporter(settings, config),
+  // The OpenTelemetry serializers load on start (see component/lazy.ts).
+  create: (settings, config) => lazyExporter(settings, config, async () => {
+    const { OtlpHttpExporter } = await import('./otlp-http.js');
+    return (s, c) => new OtlpHttpExporter(s, c);
+  }),
 };

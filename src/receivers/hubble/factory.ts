@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import type { ConfigProblem, ReceiverFactory } from '../../component/types.js';
 import { hubbleConfigSchema } from './config.js';
 import type { HubbleConfig } from './config.js';
-import { HubbleReceiver } from './receiver.js';
+import { lazyReceiver } from '../../component/lazy.js';
 
 function unreadable(file: string): string | undefined {
   try {
@@ -36,5 +36,9 @@ export const hubbleFactory: ReceiverFactory<HubbleConfig> = {
     }
     return problems;
   },
-  create: (settings, config) => new HubbleReceiver(settings, config),
+  // gRPC loads on start (see component/lazy.ts).
+  create: (settings, config) => lazyReceiver(settings, config, async () => {
+    const { HubbleReceiver } = await import('./receiver.js');
+    return (s, c) => new HubbleReceiver(s, c);
+  }),
 };
