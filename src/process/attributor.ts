@@ -1,9 +1,12 @@
 /**
  * Process attribution for live capture: maps a new connection or DNS query to the process that owns its
- * socket at the moment its first packet is seen. Local port -> socket inode from /proc/net/{tcp,udp}{,6},
- * inode -> pid from the `socket:[inode]` links under /proc/PID/fd, then pid, parent, executable, redacted
- * command line, uid, container id and ancestry from /proc/PID. Everything is synchronous and bounded so it
- * can run inside the packet engine's onNewFlow hook while a short-lived client (curl) still exists.
+ * socket at the moment its first packet is seen. Local port -> socket inode from the one /proc/net table
+ * the flow can be in (searched line by line, stopping at the socket: see socket-table.ts), inode -> pid
+ * from the `socket:[inode]` links under /proc/PID/fd (processes that appeared most recently first: a new
+ * socket almost always belongs to a new process), then pid, parent, executable, redacted command line,
+ * uid, container id and ancestry from /proc/PID, read at once so they survive the process's exit.
+ * Everything is synchronous and bounded so it runs inside the packet engine's onNewFlow hook while a
+ * short-lived client (curl) still exists.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -11,8 +14,9 @@ import { basename } from 'node:path';
 import type { ComponentCounters } from '../component/telemetry.js';
 import type { Endpoint, ProcessInfo } from '../model/observation.js';
 import { redactCommandLine } from '../util/redact.js';
-import { containerIdFromCgroup, parseCmdline, parseProcNet, parseStat, parseStatusUid } from './procfs.js';
-import type { SocketEntry } from './procfs.js';
+import { containerIdFromCgroup, parseCmdline, parseStat, parseStatusUid } from './procfs.js';
+import { SocketTableReader } from './socket-table.js';
+import type { SocketMatch } from './socket-table.js';
 
 /** Settings of process attribution (the pcap receiver's `process_attribution` block). */
 export interface AttributorOptions {
@@ -20,10 +24,16 @@ export interface AttributorOptions {
   procRoot: string;
   /** How many ancestors (parent, grandparent ...) to list. */
   ancestryDepth: number;
-  /** How long cached socket tables, socket owners and process details are trusted. */
+  /** How long cached socket owners and process details are trusted. */
   refreshIntervalMs: number;
-  /** Upper bound on one /proc/*\/fd scan, so a huge host cannot stall the packet loop. */
+  /** Upper bound on the synchronous /proc/*\/fd scan of one lookup, so a huge host cannot stall the packet loop. */
   maxScanMs?: number;
+  /**
+   * Processes first seen within this long are "young" and scanned synchronously, newest first; older
+   * ones (daemons, servers: alive, so not in a hurry) are scanned in the background when a lookup gives
+   * a callback for a late answer. Default 2000.
+   */
+  youngMs?: number;
   /** Longest command line kept (characters, after redaction). */
   maxCommandLineChars?: number;
   /**
@@ -35,13 +45,35 @@ export interface AttributorOptions {
   now?: () => number;
 }
 
-/** Outcome counts, also exported as `process_attribution{result=...}`. */
+/** Outcome counts, also exported as `process_attribution{result=...}` (hit, miss, not_local). */
 export interface AttributionStats {
   hit: number;
   miss: number;
   notLocal: number;
+  /** Misses by cause: the socket was already closed (its row had no inode, TIME_WAIT or orphaned FIN_WAIT). */
+  missClosed: number;
+  /** Misses by cause: no row for the flow in the socket table (the socket was gone entirely). */
+  missNoSocket: number;
+  /** Misses by cause: the socket existed but no process held it any more (or the scan ran out of time). */
+  missNoOwner: number;
+  /** /proc/net table searches. */
   socketTableReads: number;
+  /** /proc/*\/fd scans (synchronous, and background passes). */
   fdScans: number;
+  /** Hits found by a background scan (a subset of hit). */
+  late: number;
+}
+
+/** How the last lookup went (for the receiver's debug log: what decides whether a short-lived client is caught). */
+export interface LookupTrace {
+  result: 'hit' | 'closed' | 'no_socket' | 'no_owner' | 'not_local' | 'pending';
+  /** Time in the socket tables, the fd scan and reading the process, ms. */
+  tableMs: number;
+  ownerMs: number;
+  infoMs: number;
+  /** read() calls on socket tables, and process fd directories read. */
+  tableReads: number;
+  pidsScanned: number;
 }
 
 interface Owner {
@@ -49,6 +81,8 @@ interface Owner {
   fd: string;
   /** When the link was last seen. */
   at: number;
+  /** The scan pass that saw it. */
+  pass: number;
 }
 
 interface CachedProcess {
@@ -57,14 +91,23 @@ interface CachedProcess {
   info: ProcessInfo;
 }
 
-interface SocketTable {
+interface RecentSocket {
   at: number;
-  byPort: Map<number, SocketEntry[]>;
+  inode: number;
 }
 
-// Reading /proc/net/tcp walks the kernel's whole established hash (about 1 ms whatever the socket count),
-// so only the table a flow can be in is read: IPv4 flows look in tcp then tcp6 (dual-stack sockets list
-// IPv4 peers there as ::ffff:a.b.c.d), IPv6 flows in tcp6 only.
+interface LateLookup {
+  inode: number;
+  done: (info: ProcessInfo | undefined) => void;
+  /** Order of arrival: a pass answers "not found" only to lookups that were waiting when it began. */
+  seq: number;
+}
+
+/** A callback for a lookup answered after it returned (by a background scan of older processes). */
+export type LateAnswer = (info: ProcessInfo | undefined) => void;
+
+// Which tables a flow's socket can be in, in search order: an IPv4 flow's socket is an AF_INET one (tcp)
+// or a dual-stack AF_INET6 one listing IPv4 peers as ::ffff:a.b.c.d (tcp6); an IPv6 flow's only tcp6.
 const FILES = {
   tcp: { v4: ['net/tcp', 'net/tcp6'], v6: ['net/tcp6'] },
   udp: { v4: ['net/udp', 'net/udp6'], v6: ['net/udp6'] },
@@ -89,17 +132,37 @@ function defaultLocalAddresses(): string[] {
   return out;
 }
 
+const isPid = (n: string): boolean => n.charCodeAt(0) >= 0x30 && n.charCodeAt(0) <= 0x39;
+
 /** Finds the process behind a flow's local socket by reading procfs; counts hits and misses. */
 export class ProcessAttributor {
   private readonly opts: Required<Omit<AttributorOptions, 'localAddresses' | 'now'>>;
+  /** Sockets whose owner no scan found, and when (not scanned for again within the refresh interval). */
+  private readonly ownerless = new Map<number, number>();
+  /** Lookups waiting for the background scan, and that scan's state. */
+  private lateQueue: LateLookup[] = [];
+  private bgPids: number[] | undefined;
+  private bgTimer?: NodeJS.Immediate;
+  private bgPass = 0;
+  private passes = 0;
+  private lateSeq = 0;
+  /** The last lookup a running background pass covers from its start. */
+  private bgCovers = 0;
+  private readonly ancestors = new Map<number, { at: number; list: string[] }>();
   private readonly now: () => number;
   private readonly localSource: () => Iterable<string>;
   private local = new Set<string>();
   private localAt = -Infinity;
-  private readonly tables = new Map<string, SocketTable>();
+  private readonly reader = new SocketTableReader();
+  /** Sockets found recently, by flow (a resolver sends A and AAAA from one socket, microseconds apart). */
+  private readonly recent = new Map<string, RecentSocket>();
   private readonly owners = new Map<number, Owner>();
+  /** Every pid seen in /proc, with when it was first seen: newest are scanned first. */
+  private readonly known = new Map<number, number>();
   private readonly processes = new Map<number, CachedProcess>();
-  private readonly counts: AttributionStats = { hit: 0, miss: 0, notLocal: 0, socketTableReads: 0, fdScans: 0 };
+  private readonly counts: AttributionStats = { hit: 0, miss: 0, notLocal: 0, missClosed: 0, missNoSocket: 0, missNoOwner: 0, socketTableReads: 0, fdScans: 0, late: 0 };
+  /** How the last lookup went (overwritten by each lookup). */
+  readonly lastTrace: LookupTrace = { result: 'not_local', tableMs: 0, ownerMs: 0, infoMs: 0, tableReads: 0, pidsScanned: 0 };
 
   constructor(options: AttributorOptions, private readonly counters?: ComponentCounters) {
     this.opts = {
@@ -107,6 +170,7 @@ export class ProcessAttributor {
       ancestryDepth: options.ancestryDepth,
       refreshIntervalMs: options.refreshIntervalMs,
       maxScanMs: options.maxScanMs ?? 10,
+      youngMs: options.youngMs ?? 2_000,
       maxCommandLineChars: options.maxCommandLineChars ?? 4096,
     };
     this.now = options.now ?? Date.now;
@@ -139,9 +203,15 @@ export class ProcessAttributor {
   /**
    * The process owning the local side of a flow (src for an outgoing connection or query, dst for an
    * incoming one), or undefined (counted as a miss, or as not_local when neither side is this host's).
+   * With `late`, a socket that exists but belongs to no young process is looked for among older ones in
+   * the background: lookup() then returns undefined and `late` is called once, with the process or
+   * undefined (the trace says `pending`). Without it, older processes are scanned now, within maxScanMs.
    */
-  lookup(transport: 'tcp' | 'udp', src: Endpoint, dst: Endpoint): ProcessInfo | undefined {
+  lookup(transport: 'tcp' | 'udp', src: Endpoint, dst: Endpoint, late?: LateAnswer): ProcessInfo | undefined {
     const now = this.now();
+    const tr = this.lastTrace;
+    tr.tableMs = tr.ownerMs = tr.infoMs = tr.tableReads = tr.pidsScanned = 0;
+    tr.result = 'no_socket';
     if (now - this.localAt > this.opts.refreshIntervalMs * 50) {
       this.local = new Set([...this.localSource()].map(normalizeAddress));
       this.localAt = now;
@@ -150,18 +220,57 @@ export class ProcessAttributor {
     if (this.local.has(normalizeAddress(src.address))) sides.push([src, dst]);
     if (this.local.has(normalizeAddress(dst.address))) sides.push([dst, src]);
     if (sides.length === 0) {
+      tr.result = 'not_local';
       this.count('notLocal', 'not_local');
       return undefined;
     }
+    let pendingInode: number | undefined;
     for (const [local, remote] of sides) {
-      const info = this.resolve(transport, local, remote, now);
+      let t = performance.now();
+      const inode = this.findSocket(transport, local, remote, now);
+      let t2 = performance.now();
+      tr.tableMs += t2 - t;
+      if (inode === undefined) continue;
+      t = t2;
+      // A resolver's second query (AAAA after A, same socket) while the first waits for the background
+      // scan: it waits too, without scanning again.
+      if (late && this.lateQueue.some((l) => l.inode === inode)) {
+        pendingInode ??= inode;
+        tr.result = 'no_owner';
+        continue;
+      }
+      const pid = this.ownerOf(inode, now, late !== undefined);
+      t2 = performance.now();
+      tr.ownerMs += t2 - t;
+      if (pid === undefined) {
+        if (late && !this.ownerless.has(inode)) pendingInode ??= inode;
+        tr.result = 'no_owner';
+        continue;
+      }
+      const info = this.processInfo(pid, now);
+      tr.infoMs += performance.now() - t2;
       if (info) {
+        tr.result = 'hit';
         this.count('hit', 'hit');
         return info;
       }
+      tr.result = 'no_owner';
     }
-    this.count('miss', 'miss');
+    if (pendingInode !== undefined && late) {
+      tr.result = 'pending';
+      this.lateQueue.push({ inode: pendingInode, done: late, seq: ++this.lateSeq });
+      this.scheduleBackground();
+      return undefined;
+    }
+    this.countMiss(tr.result);
     return undefined;
+  }
+
+  private countMiss(why: LookupTrace['result']): void {
+    if (why === 'closed') this.counts.missClosed++;
+    else if (why === 'no_owner' || why === 'pending') this.counts.missNoOwner++;
+    else this.counts.missNoSocket++;
+    this.count('miss', 'miss');
   }
 
   private count(key: 'hit' | 'miss' | 'notLocal', result: string): void {
@@ -169,61 +278,65 @@ export class ProcessAttributor {
     this.counters?.add('process_attribution', 1, { result });
   }
 
-  private resolve(transport: 'tcp' | 'udp', local: Endpoint, remote: Endpoint, now: number): ProcessInfo | undefined {
-    const entry = this.findSocket(transport, local, remote, now);
-    if (!entry) return undefined;
-    const pid = this.ownerOf(entry.inode, now);
-    if (pid === undefined) return undefined;
-    return this.processInfo(pid, now);
-  }
-
   /**
-   * The socket of the flow's local side: a cached table is searched first; a new flow's socket is usually
-   * newer than the cache, so a miss (or a stale cache) re-reads that one table once.
+   * The inode of the flow's local socket: the exact 5-tuple found within the refresh interval, else a
+   * search of the tables it can be in. A row without an inode (closed) ends the search: a closed IPv4
+   * socket proves it was not a dual-stack one, so tcp6 need not be walked too.
    */
-  private findSocket(transport: 'tcp' | 'udp', local: Endpoint, remote: Endpoint, now: number): SocketEntry | undefined {
+  private findSocket(transport: 'tcp' | 'udp', local: Endpoint, remote: Endpoint, now: number): number | undefined {
+    const tr = this.lastTrace;
+    const key = `${transport} ${local.address} ${local.port} ${remote.address} ${remote.port}`;
+    const r = this.recent.get(key);
+    if (r && now - r.at <= this.opts.refreshIntervalMs) return r.inode;
     const files = FILES[transport][local.address.includes(':') && !local.address.includes('.') ? 'v6' : 'v4'];
+    let m: SocketMatch | undefined;
     for (const file of files) {
-      let table = this.tables.get(file);
-      let fresh = false;
-      if (!table || now - table.at > this.opts.refreshIntervalMs) {
-        table = this.readTable(file, transport, now);
-        fresh = true;
-      }
-      let e = pick(table.byPort.get(local.port), remote);
-      if (!e && !fresh) e = pick(this.readTable(file, transport, now).byPort.get(local.port), remote);
-      if (e) return e;
+      m = this.reader.find(`${this.opts.procRoot}/${file}`, { localAddress: local.address, localPort: local.port, remoteAddress: remote.address, remotePort: remote.port });
+      this.counts.socketTableReads++;
+      tr.tableReads += this.reader.lastReads;
+      if (m) break;
     }
-    return undefined;
+    if (!m) return undefined;
+    if (m.inode === 0) {
+      tr.result = 'closed';
+      return undefined;
+    }
+    if (m.exact) {
+      this.recent.set(key, { at: now, inode: m.inode });
+      if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
+    }
+    return m.inode;
   }
 
-  private readTable(file: string, transport: 'tcp' | 'udp', now: number): SocketTable {
-    const byPort = new Map<number, SocketEntry[]>();
-    const text = readText(`${this.opts.procRoot}/${file}`);
-    if (text !== undefined) {
-      for (const e of parseProcNet(text, transport).entries) {
-        if (e.inode === 0) continue;
-        const list = byPort.get(e.localPort);
-        if (list) list.push(e);
-        else byPort.set(e.localPort, [e]);
-      }
-    }
-    const table = { at: now, byPort };
-    this.tables.set(file, table);
-    this.counts.socketTableReads++;
-    return table;
-  }
-
-  /** Reads the socket tables, the fd links and this process's details once, so the first real lookup is fast. */
+  /** Reads the fd links and this process's details once, so the first real lookup is fast (and the JIT warm). */
   prime(): void {
     const now = this.now();
-    this.readTable('net/tcp', 'tcp', now);
-    this.readTable('net/udp', 'udp', now);
-    this.scanFds(-1, now);
+    this.reader.find(`${this.opts.procRoot}/net/udp`, { localAddress: '0.0.0.0', localPort: 0, remoteAddress: '0.0.0.0', remotePort: 0 });
+    this.scanFds(-1, now, false);
+    // What runs now is not young: only processes that appear from here on are scanned synchronously.
+    for (const pid of this.known.keys()) this.known.set(pid, -Infinity);
     this.processInfo(process.pid, now);
   }
 
-  private ownerOf(inode: number, now: number): number | undefined {
+  /** Stops the background scan; lookups still waiting for it get their late answer (undefined) now. */
+  close(): void {
+    if (this.bgTimer) clearImmediate(this.bgTimer);
+    this.bgTimer = undefined;
+    this.bgPids = undefined;
+    const q = this.lateQueue;
+    this.lateQueue = [];
+    for (const l of q) {
+      this.countMiss('no_owner');
+      l.done(undefined);
+    }
+  }
+
+  /** Lookups waiting for a background scan. */
+  pendingCount(): number {
+    return this.lateQueue.length;
+  }
+
+  private ownerOf(inode: number, now: number, youngOnly: boolean): number | undefined {
     const cached = this.owners.get(inode);
     if (cached) {
       // Socket inodes are not reused while the kernel's counter has not wrapped: an owner found within the
@@ -234,41 +347,69 @@ export class ProcessAttributor {
         cached.at = now;
         return cached.pid;
       }
-      // The socket was ours and is gone: no other process holds it, a scan would only cost time.
       this.owners.delete(inode);
-      return undefined;
     }
-    return this.scanFds(inode, now);
+    // A socket no scan could place (closed in between, or another namespace's process we cannot read)
+    // is not scanned for again at once: a resolver's second query would repeat the whole scan.
+    const gone = this.ownerless.get(inode);
+    if (gone !== undefined && now - gone <= this.opts.refreshIntervalMs) return undefined;
+    const pid = this.scanFds(inode, now, youngOnly);
+    if (pid === undefined && !youngOnly) this.markOwnerless(inode, now);
+    return pid;
   }
 
-  /** Scans /proc/*\/fd newest pid first (the owner of a new socket is usually a new process), stopping when found. */
-  private scanFds(target: number, now: number): number | undefined {
-    this.counts.fdScans++;
-    let pids: number[];
+  private markOwnerless(inode: number, now: number): void {
+    this.ownerless.set(inode, now);
+    if (this.ownerless.size > 4096) this.ownerless.delete(this.ownerless.keys().next().value!);
+  }
+
+  /** Lists /proc's pids, newest first (by when first seen, then by pid), noting new ones and forgetting gone ones. */
+  private listPids(now: number): number[] | undefined {
+    let names: string[];
     try {
-      pids = readdirSync(this.opts.procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => b - a);
+      names = readdirSync(this.opts.procRoot);
     } catch {
       return undefined;
     }
-    const started = Date.now();
-    let found: number | undefined;
-    for (const pid of pids) {
-      const dir = `${this.opts.procRoot}/${pid}/fd`;
-      let fds: string[];
-      try {
-        fds = readdirSync(dir);
-      } catch {
-        continue; // exited, or not ours to read (needs CAP_SYS_PTRACE or the same uid)
+    const known = this.known;
+    const pids: number[] = [];
+    const present = new Set<number>();
+    for (const n of names) {
+      if (!isPid(n)) continue;
+      const pid = Number(n);
+      pids.push(pid);
+      present.add(pid);
+      if (!known.has(pid)) known.set(pid, now);
+    }
+    for (const pid of known.keys()) if (!present.has(pid)) known.delete(pid);
+    pids.sort((a, b) => known.get(b)! - known.get(a)! || b - a);
+    return pids;
+  }
+
+  /** Reads one process's fd links, remembering every socket's owner; whether `target` was among them. */
+  private scanPid(pid: number, target: number, now: number, pass: number): boolean {
+    const dir = `${this.opts.procRoot}/${pid}/fd`;
+    let fds: string[];
+    try {
+      fds = readdirSync(dir);
+    } catch {
+      return false; // exited, or not ours to read (needs CAP_SYS_PTRACE or the same uid)
+    }
+    this.lastTrace.pidsScanned++;
+    let found = false;
+    for (const fd of fds) {
+      const link = readlinkSafe(`${dir}/${fd}`);
+      if (!link || !link.startsWith('socket:[')) continue;
+      const inode = Number(link.slice(8, -1));
+      // A socket shared after fork() is credited to the newest holder (scanned first in a pass): the child
+      // that uses it, not the shell that started it.
+      const o = this.owners.get(inode);
+      if (!o || (o.pass !== pass && o.pid !== pid)) this.owners.set(inode, { pid, fd, at: now, pass });
+      else if (o.pid === pid) {
+        o.at = now;
+        o.pass = pass;
       }
-      for (const fd of fds) {
-        const link = readlinkSafe(`${dir}/${fd}`);
-        if (!link || !link.startsWith('socket:[')) continue;
-        const inode = Number(link.slice(8, -1));
-        if (!this.owners.has(inode)) this.owners.set(inode, { pid, fd, at: now });
-        if (inode === target) found = pid;
-      }
-      if (found !== undefined) return found;
-      if (Date.now() - started > this.opts.maxScanMs) break;
+      if (inode === target) found = true;
     }
     // Keep the owner map bounded: drop the oldest half when it grows past a generous size.
     if (this.owners.size > 100_000) {
@@ -278,10 +419,82 @@ export class ProcessAttributor {
         this.owners.delete(k);
       }
     }
+    return found;
+  }
+
+  /**
+   * Scans /proc/*\/fd for the socket, processes that appeared most recently first (a new connection's
+   * owner is usually a new process: a build step's curl), stopping when found. With youngOnly, processes
+   * first seen more than youngMs ago are left to the background scan. Stops after maxScanMs.
+   */
+  private scanFds(target: number, now: number, youngOnly: boolean): number | undefined {
+    this.counts.fdScans++;
+    const pass = ++this.passes;
+    const pids = this.listPids(now);
+    if (!pids) return undefined;
+    const started = performance.now();
+    const youngSince = now - this.opts.youngMs;
+    for (const pid of pids) {
+      if (youngOnly && this.known.get(pid)! < youngSince) break;
+      if (this.scanPid(pid, target, now, pass)) return pid;
+      if (target >= 0 && performance.now() - started > this.opts.maxScanMs) break;
+    }
     return undefined;
   }
 
-  /** Process details for a pid (cached for refreshIntervalMs, keyed by pid and start time). */
+  private scheduleBackground(): void {
+    if (this.bgTimer) return;
+    this.bgTimer = setImmediate(() => this.backgroundSlice());
+  }
+
+  /**
+   * One slice (about 1 ms) of the background scan for the waiting lookups: every process is read once
+   * per pass, over as many event-loop turns as it takes, so packets keep being handled in between.
+   */
+  private backgroundSlice(): void {
+    this.bgTimer = undefined;
+    const now = this.now();
+    if (!this.bgPids) {
+      this.counts.fdScans++;
+      this.bgPass = ++this.passes;
+      this.bgCovers = this.lateSeq;
+      this.bgPids = this.listPids(now) ?? [];
+    }
+    const started = performance.now();
+    while (this.bgPids.length > 0 && this.lateQueue.length > 0) {
+      const pid = this.bgPids.shift()!;
+      this.scanPid(pid, -1, now, this.bgPass);
+      this.settleLate(now, false);
+      if (performance.now() - started > 1) break;
+    }
+    if (this.lateQueue.length === 0 || this.bgPids.length === 0) {
+      this.bgPids = undefined;
+      this.settleLate(now, true);
+    }
+    if (this.lateQueue.length > 0) this.scheduleBackground();
+  }
+
+  /** Answers waiting lookups whose socket owner is now known (all of them, unanswered or not, when `final`). */
+  private settleLate(now: number, final: boolean): void {
+    if (this.lateQueue.length === 0) return;
+    const keep: LateLookup[] = [];
+    for (const l of this.lateQueue) {
+      const o = this.owners.get(l.inode);
+      const info = o ? this.processInfo(o.pid, now) : undefined;
+      if (info) {
+        this.counts.late++;
+        this.count('hit', 'hit');
+        l.done(info);
+      } else if (final && l.seq <= this.bgCovers) {
+        this.markOwnerless(l.inode, now);
+        this.countMiss('no_owner');
+        l.done(undefined);
+      } else keep.push(l);
+    }
+    this.lateQueue = keep;
+  }
+
+/** Process details for a pid (cached for refreshIntervalMs, keyed by pid and start time). */
   processInfo(pid: number, now = this.now()): ProcessInfo | undefined {
     const root = this.opts.procRoot;
     const recent = this.processes.get(pid);
@@ -311,14 +524,17 @@ export class ProcessAttributor {
     const cgroup = readText(`${root}/${pid}/cgroup`);
     const cid = cgroup ? containerIdFromCgroup(cgroup) : undefined;
     if (cid) info.containerId = cid;
-    const ancestry = this.ancestry(stat.ppid);
-    if (ancestry.length > 0) info.ancestry = ancestry;
+    const ancestry = this.ancestry(stat.ppid, now);
+    if (ancestry.length > 0) info.ancestry = [...ancestry];
     this.processes.set(pid, { at: now, startTime: stat.startTime, info });
     if (this.processes.size > 10_000) this.processes.delete(this.processes.keys().next().value!);
     return info;
   }
 
-  private ancestry(ppid: number): string[] {
+  private ancestry(ppid: number, now: number): string[] {
+    // Parents (a shell, make, a CI runner) are long-lived and shared by many children: cached.
+    const c = this.ancestors.get(ppid);
+    if (c && now - c.at <= this.opts.refreshIntervalMs) return c.list;
     const out: string[] = [];
     let pid = ppid;
     for (let depth = 0; depth < this.opts.ancestryDepth && pid > 0; depth++) {
@@ -328,20 +544,10 @@ export class ProcessAttributor {
       out.push(`${pid}:${stat.comm}`);
       pid = stat.ppid;
     }
+    this.ancestors.set(ppid, { at: now, list: out });
+    if (this.ancestors.size > 1024) this.ancestors.delete(this.ancestors.keys().next().value!);
     return out;
   }
-}
-
-/** Prefers the connected socket with this exact peer, then an unconnected or listening one on the port. */
-function pick(list: SocketEntry[] | undefined, remote: Endpoint): SocketEntry | undefined {
-  if (!list) return undefined;
-  const raddr = normalizeAddress(remote.address);
-  let fallback: SocketEntry | undefined;
-  for (const e of list) {
-    if (e.remotePort === remote.port && normalizeAddress(e.remoteAddress) === raddr) return e;
-    if (e.remotePort === 0 && !fallback) fallback = e;
-  }
-  return fallback;
 }
 
 function readlinkSafe(path: string): string | undefined {

@@ -2,7 +2,10 @@
 // the lab's names with this namespace's address, an HTTPS listener (443), a plain HTTP listener (80) and an
 // HTTP proxy that handles CONNECT (3128). Run inside the internet namespace:
 //   node netns-lab-servers.mjs ADDRESS CERT KEY NAME[=IP]...   (IP defaults to ADDRESS)
-// Prints "ready" on stdout once every listener is up.
+// Prints "ready" on stdout once every listener is up. PW_LAB_DNS_DELAY_MS delays every DNS answer and
+// PW_LAB_TCP_DELAY_MS the start of every TCP conversation (the server's first byte: ServerHello, HTTP
+// response, CONNECT reply), standing in for the distance to a real resolver and a real server: with
+// none, a client's whole exchange can end within half a millisecond of its first packet.
 import dgram from 'node:dgram';
 import http from 'node:http';
 import https from 'node:https';
@@ -10,6 +13,8 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 
 const [address, certFile, keyFile, ...names] = process.argv.slice(2);
+const dnsDelay = Number(process.env.PW_LAB_DNS_DELAY_MS ?? 0);
+const tcpDelay = Number(process.env.PW_LAB_TCP_DELAY_MS ?? 0);
 const known = new Map(names.map((n) => { const [name, ip] = n.toLowerCase().split('='); return [name, (ip || address).split('.').map(Number)]; }));
 
 function readName(msg, off) {
@@ -52,12 +57,29 @@ function answer(msg) {
 
 const dns = dgram.createSocket('udp4');
 dns.on('message', (msg, rinfo) => {
+  let reply;
   try {
-    dns.send(answer(msg), rinfo.port, rinfo.address);
+    reply = answer(msg);
   } catch {
-    // a malformed query gets no answer
+    return; // a malformed query gets no answer
   }
+  if (dnsDelay > 0) setTimeout(() => dns.send(reply, rinfo.port, rinfo.address), dnsDelay);
+  else dns.send(reply, rinfo.port, rinfo.address);
 });
+
+// Accepts connections itself and hands each to `server` after the TCP delay (the documented way to feed
+// a socket to an http/https server is to emit 'connection').
+function listenDelayed(server, port, host, cb) {
+  if (tcpDelay <= 0) return host ? server.listen(port, host, cb) : server.listen(port, cb);
+  const front = net.createServer({ pauseOnConnect: true }, (socket) =>
+    setTimeout(() => {
+      server.emit('connection', socket);
+      // http.Server reads through 'data' events: a socket paused on connect must be resumed for it
+      // (https.Server takes the handle over and reads by itself).
+      if (!(server instanceof https.Server)) socket.resume();
+    }, tcpDelay));
+  return host ? front.listen(port, host, cb) : front.listen(port, cb);
+}
 
 const handler = (req, res) => {
   let n = 0;
@@ -85,7 +107,7 @@ const up = () => {
   if (--pending === 0) process.stdout.write('ready\n');
 };
 dns.bind(53, address, up);
-tls.listen(443, up); // every address: look-alikes live on their own IP
-plain.listen(80, address, up);
-proxy.listen(3128, address, up);
+listenDelayed(tls, 443, undefined, up); // every address: look-alikes live on their own IP
+listenDelayed(plain, 80, address, up);
+listenDelayed(proxy, 3128, address, up);
 process.on('SIGTERM', () => process.exit(0));

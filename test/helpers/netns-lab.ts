@@ -50,11 +50,19 @@ export function netnsUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/** How far away the lab's "internet" is. */
+export interface LabOptions {
+  /** Every DNS answer leaves this long after its query arrived (default 0). */
+  dnsDelayMs?: number;
+  /** Every TCP server (HTTPS, HTTP, proxy) starts talking this long after accepting (default 0). */
+  tcpDelayMs?: number;
+}
+
 /**
  * Makes the lab; `names` are the DNS names the internet side answers (and puts in its certificate), each
  * `name` (answered with the internet address) or `name=10.77.0.N` (an extra address of the internet side).
  */
-export async function createLab(names: string[]): Promise<NetnsLab> {
+export async function createLab(names: string[], options: LabOptions = {}): Promise<NetnsLab> {
   const id = `${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(-6);
   const pod = `pwpod${id}`;
   const internet = `pwnet${id}`;
@@ -96,7 +104,10 @@ export async function createLab(names: string[]): Promise<NetnsLab> {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${names[0].split('=')[0]}`,
       '-addext', `subjectAltName=${names.map((n) => n.split('=')[0]).map((n) => `DNS:${n},DNS:*.${n}`).join(',')}`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
     const servers = fileURLToPath(new URL('./netns-lab-servers.mjs', import.meta.url));
-    const srv = spawn('ip', ['netns', 'exec', internet, process.execPath, servers, internetAddress, cert, key, ...names], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const srv = spawn('ip', ['netns', 'exec', internet, process.execPath, servers, internetAddress, cert, key, ...names], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, PW_LAB_DNS_DELAY_MS: String(options.dnsDelayMs ?? 0), PW_LAB_TCP_DELAY_MS: String(options.tcpDelayMs ?? 0) },
+    });
     children.push(srv);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('lab servers did not start within 10 s')), 10_000);

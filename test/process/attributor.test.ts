@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -158,6 +158,118 @@ describe('ProcessAttributor on the real /proc', () => {
     } finally {
       child.kill('SIGKILL');
       server.close();
+    }
+  });
+});
+
+describe('ProcessAttributor: young processes now, older ones in the background', () => {
+  /** A node child that, on "go" on stdin, opens a TCP connection to `port` and prints its local port. */
+  const spawnClient = (port: number): ReturnType<typeof spawn> =>
+    spawn(process.execPath, ['-e', `
+      const net = require('node:net');
+      console.log('ready');
+      process.stdin.once('data', () => { const c = net.connect(${port}, '127.0.0.1', () => console.log('port ' + c.localPort)); });
+      setTimeout(() => process.exit(0), 20000);`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const nextLine = async (child: ReturnType<typeof spawn>, prefix: string): Promise<string> => {
+    let buf = '';
+    for (;;) {
+      const [d] = (await once(child.stdout!, 'data')) as [Buffer];
+      buf += d.toString();
+      const line = buf.split('\n').find((l) => l.startsWith(prefix));
+      if (line) return line;
+    }
+  };
+
+  test('a process older than youngMs is found by the background scan and answered late; a new one at once', async () => {
+    const server = createServer((s) => s.on('error', () => {}));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const old = spawnClient(port);
+    try {
+      await nextLine(old, 'ready');
+      const reg = new TelemetryRegistry();
+      const a = new ProcessAttributor({ procRoot: '/proc', ancestryDepth: 2, refreshIntervalMs: 1000 }, reg.forComponent('receiver', 'pcap'));
+      a.prime(); // `old` is running now: it is not young
+      old.stdin!.write('go\n');
+      const oldPort = Number((await nextLine(old, 'port ')).split(' ')[1]);
+      let answered: number | undefined | null = null;
+      const late = new Promise<void>((resolve) => {
+        const got = a.lookup('tcp', { address: '127.0.0.1', port: oldPort }, { address: '127.0.0.1', port }, (info) => {
+          answered = info?.pid;
+          resolve();
+        });
+        assert.equal(got, undefined, 'not answered synchronously');
+      });
+      assert.equal(a.lastTrace.result, 'pending');
+      assert.equal(a.pendingCount(), 1);
+      await late;
+      assert.equal(answered, old.pid);
+      assert.equal(a.stats().late, 1);
+      assert.equal(a.stats().hit, 1);
+      assert.equal(reg.get('pcap', 'process_attribution', { result: 'hit' }), 1);
+
+      // A process started after prime() is young: found synchronously, the callback never used.
+      const young = spawnClient(port);
+      try {
+        await nextLine(young, 'ready');
+        young.stdin!.write('go\n');
+        const youngPort = Number((await nextLine(young, 'port ')).split(' ')[1]);
+        const info = a.lookup('tcp', { address: '127.0.0.1', port: youngPort }, { address: '127.0.0.1', port }, () => assert.fail('no late answer expected'));
+        assert.equal(info?.pid, young.pid);
+        assert.equal(a.lastTrace.result, 'hit');
+        // Only processes that appeared since prime() were read (other tests on this host may add a few).
+        const total = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+        assert.ok(a.lastTrace.pidsScanned < Math.max(10, total / 2), `newest processes first (${a.lastTrace.pidsScanned} of ${total} scanned)`);
+      } finally {
+        young.kill('SIGKILL');
+      }
+    } finally {
+      old.kill('SIGKILL');
+      server.close();
+    }
+  });
+
+  test('close() answers lookups still waiting, unattributed, and counts them as misses', () => {
+    const root = makeProc();
+    try {
+      // pid 200 owns the socket, but everything in this fixture is "old" after prime(), so the socket
+      // waits for the background scan; close() comes first.
+      const a = new ProcessAttributor({ procRoot: root, ancestryDepth: 1, refreshIntervalMs: 1000, localAddresses: () => ['10.0.0.2'] });
+      a.prime();
+      a['owners'].clear(); // forget what prime() saw, as if the socket were opened after it
+      const answers: unknown[] = [];
+      assert.equal(a.lookup('tcp', { address: '10.0.0.2', port: 50000 }, { address: '10.0.0.1', port: 443 }, (i) => answers.push(i?.pid)), undefined);
+      assert.equal(a.lastTrace.result, 'pending');
+      a.close();
+      assert.deepEqual(answers, [undefined]);
+      assert.equal(a.stats().miss, 1);
+      assert.equal(a.stats().missNoOwner, 1);
+      assert.equal(a.pendingCount(), 0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('misses say why: a closed socket (TIME_WAIT) is not scanned for, and an ownerless socket is not rescanned at once', () => {
+    const root = makeProc();
+    try {
+      appendFileSync(join(root, 'net/udp'), '   1: 0200000A:9C41 3500000A:0035 01 00000000:00000000 00:00000000 00000000     0        0 7777 2 0 0\n');
+      const a = new ProcessAttributor({ procRoot: root, ancestryDepth: 1, refreshIntervalMs: 60_000, localAddresses: () => ['10.0.0.2'] });
+      assert.equal(a.lookup('tcp', { address: '10.0.0.2', port: 50001 }, { address: '10.0.0.1', port: 443 }), undefined);
+      assert.equal(a.lastTrace.result, 'closed');
+      assert.equal(a.stats().fdScans, 0);
+      // inode 7777 is in the table but no process holds it
+      assert.equal(a.lookup('udp', { address: '10.0.0.2', port: 40001 }, { address: '10.0.0.53', port: 53 }), undefined);
+      assert.equal(a.lastTrace.result, 'no_owner');
+      assert.equal(a.stats().fdScans, 1);
+      assert.equal(a.lookup('udp', { address: '10.0.0.2', port: 40001 }, { address: '10.0.0.53', port: 53 }), undefined);
+      assert.equal(a.stats().fdScans, 1, 'the second query of the same socket does not scan again');
+      assert.equal(a.lookup('tcp', { address: '10.0.0.2', port: 50009 }, { address: '10.0.0.1', port: 443 }), undefined);
+      assert.equal(a.lastTrace.result, 'no_socket');
+      assert.deepEqual([a.stats().missClosed, a.stats().missNoOwner, a.stats().missNoSocket, a.stats().miss], [1, 2, 1, 4]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

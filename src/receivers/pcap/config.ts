@@ -24,7 +24,7 @@ const processAttributionSchema = z.strictObject({
    */
   dns_hold_ms: z.number().int().min(0).max(10000).default(500),
   /** Upper bound on one scan of /proc/*\/fd. */
-  max_scan_ms: z.number().int().positive().default(10),
+  max_scan_ms: z.number().int().positive().default(3),
 });
 
 /** `pcap` receiver settings. */

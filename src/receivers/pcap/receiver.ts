@@ -11,6 +11,7 @@ import { PastewatchError, describeError } from '../../util/errors.js';
 import type { PcapConfig } from './config.js';
 import { listInterfaces, resolveInterface } from './interfaces.js';
 import { DnsProcessCarry } from './dns-process.js';
+import { LateProcessQueue, flowKeyOf } from './late-process.js';
 import { LINK_TYPES, loadPcap, mapOpenError } from './native.js';
 import type { PcapModule, PcapSessionLike, PcapStats } from './native.js';
 
@@ -33,6 +34,7 @@ export class PcapReceiver implements Receiver {
   private stopped = false;
   private lastPacketMs = 0;
   private carry?: DnsProcessCarry;
+  private late?: LateProcessQueue;
   private device?: string;
   /** The attributor, when process attribution is enabled (exposed for tests and stats). */
   attributor?: ProcessAttributor;
@@ -69,6 +71,8 @@ export class PcapReceiver implements Receiver {
     const pa = config.process_attribution;
     const carry = new DnsProcessCarry((obs) => sink.emit(obs), pa.enabled ? pa.dns_hold_ms : 0);
     this.carry = carry;
+    const late = new LateProcessQueue((obs) => carry.push(obs));
+    this.late = late;
     const engine = new PacketEngine(
       {
         receiverId: settings.id,
@@ -78,7 +82,7 @@ export class PcapReceiver implements Receiver {
         maxReassemblyBytes: config.max_reassembly_bytes,
         maxReassemblyFlows: config.max_reassembly_flows,
       },
-      pa.enabled ? (obs) => carry.push(obs) : (obs) => sink.emit(obs),
+      pa.enabled ? (obs) => late.push(obs) : (obs) => sink.emit(obs),
       settings.telemetry,
     );
     engine.nameInterest = this.nameInterest;
@@ -93,15 +97,32 @@ export class PcapReceiver implements Receiver {
       const debug = log.isLevelEnabled('debug');
       engine.onNewFlow = (f) => {
         const t0 = debug ? performance.now() : 0;
-        const p = attributor.lookup(f.transport, f.src, f.dst);
+        const key = (): string => flowKeyOf(f.transport, f.src.address, f.src.port, f.dst.address, f.dst.port);
+        late.begin(key);
+        let pending = false;
+        const p = attributor.lookup(f.transport, f.src, f.dst, (lp) => {
+          // A background scan of older processes answered: DNS exchanges waiting for this flow go first,
+          // then the flow's own observations, in order.
+          if (debug) log.debug('process lookup (background)', { flow: key(), pid: lp?.pid, exe: lp?.executableName, after_ms: (performance.now() - t0).toFixed(2) });
+          if (f.dst.port !== 53) carry.onFlow(f.src, f.dst, lp, lp?.pid === undefined ? undefined : attributor.startedAtMs(lp.pid));
+          late.settle(key(), lp);
+        });
+        if (attributor.lastTrace.result === 'pending') {
+          pending = true;
+          late.expect(key());
+        }
         if (debug) {
-          // How late the lookup ran after the packet arrived, and how long it took: what decides whether a
-          // short-lived client is still there.
-          const t1 = performance.now();
-          log.debug('process lookup', { flow: `${f.transport} ${f.src.address}:${f.src.port} > ${f.dst.address}:${f.dst.port}`, pid: p?.pid, exe: p?.executableName, t_pkt: this.lastPacketMs.toFixed(3), t_hook: (performance.timeOrigin + t0).toFixed(3), lag_ms: (performance.timeOrigin + t0 - this.lastPacketMs).toFixed(2), lookup_ms: (t1 - t0).toFixed(2) });
+          // How late the lookup ran after the packet arrived, where its time went, and whether it found the
+          // process: what decides whether a short-lived client is caught.
+          const tr = attributor.lastTrace;
+          log.debug('process lookup', {
+            flow: key(), pid: p?.pid, exe: p?.executableName, result: tr.result,
+            t_pkt: this.lastPacketMs.toFixed(3), t_hook: (performance.timeOrigin + t0).toFixed(3), lag_ms: (performance.timeOrigin + t0 - this.lastPacketMs).toFixed(2), lookup_ms: (performance.now() - t0).toFixed(2),
+            table_ms: tr.tableMs.toFixed(2), owner_ms: tr.ownerMs.toFixed(2), info_ms: tr.infoMs.toFixed(2), table_reads: tr.tableReads, pids_scanned: tr.pidsScanned,
+          });
         }
         // DNS queries come through here too (dst port 53); only other flows can vouch for an exchange.
-        if (f.dst.port !== 53) carry.onFlow(f.src, f.dst, p, p?.pid === undefined ? undefined : attributor.startedAtMs(p.pid));
+        if (!pending && f.dst.port !== 53) carry.onFlow(f.src, f.dst, p, p?.pid === undefined ? undefined : attributor.startedAtMs(p.pid));
         return p;
       };
     }
@@ -216,10 +237,13 @@ export class PcapReceiver implements Receiver {
     const engine = this.engine;
     this.engine = undefined;
     if (engine) engine.finish();
+    // Lookups still waiting for a background scan are answered (unattributed), then held observations go.
+    this.attributor?.close();
+    this.late?.flush();
     this.carry?.release(true);
     if (this.attributor && session) {
       const a = this.attributor.stats();
-      this.settings.logger.info('capture stopped', { process_hits: a.hit, process_misses: a.miss, dns_followup: this.carry?.followups ?? 0, not_local: a.notLocal, kernel_drops: this.lastStats.ps_drop, interface_drops: this.lastStats.ps_ifdrop });
+      this.settings.logger.info('capture stopped', { process_hits: a.hit, process_late_hits: a.late, process_misses: a.miss, miss_closed: a.missClosed, miss_no_socket: a.missNoSocket, miss_no_owner: a.missNoOwner, dns_followup: this.carry?.followups ?? 0, not_local: a.notLocal, kernel_drops: this.lastStats.ps_drop, interface_drops: this.lastStats.ps_ifdrop });
     }
   }
 }
