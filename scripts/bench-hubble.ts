@@ -175,7 +175,9 @@ if (argv[0] === '--serve') {
 } else {
   const n = Number(argv[0] ?? 200_000);
   console.log(`node ${process.version}, ${n} flows per run (12-flow connection pattern: DNS req/resp, 4 TCP flows of one connection, L7 HTTP ...)`);
-  await benchMap(n);
-  await benchFile(n);
-  await benchGrpc(n);
+  // `BENCH_ONLY=grpc|file|map` runs one path (for profiling).
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'map') await benchMap(n);
+  if (!only || only === 'file') await benchFile(n);
+  if (!only || only === 'grpc') await benchGrpc(n);
 }
