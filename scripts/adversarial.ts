@@ -18,6 +18,7 @@ import { createLogger } from '../src/util/logger.js';
 import {
   ACK, FIN, PSH, SYN, clientHello, dnsMessage, tcpFrame, tlsRecords, udpFrame,
 } from '../test/helpers/packets.js';
+import { mulberry32 } from '../test/helpers/prng.js';
 
 /** How many of each flood packet kind the capture holds. */
 export interface FloodSizes {
@@ -43,17 +44,6 @@ const RESOLVER = '10.96.0.10';
 const STEP_US = 20;
 const T0 = 1_767_225_600;
 
-// Deterministic PRNG (mulberry32): the same sizes give the same capture.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Offsets in an untagged Ethernet + IPv4 (20-byte header) frame.
 const IP_SRC = 14 + 12;
@@ -92,7 +82,7 @@ function pasteFrames(phase: 'early' | 'late'): Buffer[] {
  * with the paste traffic.
  */
 export function writeAdversarialCapture(path: string, sizes: FloodSizes, seed = 1): number {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const w = new PcapWriter({ linkType: 1, nanosecond: true }, fileSink(path));
   let us = 0;
   let n = 0;

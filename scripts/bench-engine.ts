@@ -12,22 +12,12 @@ import { PacketEngine } from '../src/packet/engine.js';
 import {
   ACK, FIN, PSH, SYN, clientHello, dnsMessage, httpRequest, splitAt, tcpFrame, tlsRecords, udpFrame,
 } from '../test/helpers/packets.js';
+import { mulberry32 } from '../test/helpers/prng.js';
 
 type Frame = Buffer;
 
-// Deterministic PRNG (mulberry32) so runs are comparable.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const rand = rng(42);
+const rand = mulberry32(42);
 const clientAddr = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 const serverAddr = (i: number): string => `198.51.${(i >> 8) & 63}.${i & 255}`;
 const NAMES = ['pastebin.com', 'github.com', 'example.org', 'cdn.example.net', 'api.service.example', 'paste.ee'];

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PcapWriter, fileSink } from '../src/capture/writer.js';
 import { ACK, FIN, PSH, SYN, clientHello, dnsMessage, ethernet, httpRequest, ipv4, tcp, tlsRecords, udp } from '../test/helpers/packets.js';
+import { mulberry32 } from '../test/helpers/prng.js';
 
 /** Paste names (all in the built-in catalog, default categories) and the decoys that must not match. */
 export const PASTE_NAMES = [
@@ -33,17 +34,6 @@ const BENIGN = [
   'crates.io', 'static.crates.io', 'rubygems.org', 'api.nuget.org', 'ghcr.io', 'quay.io', 'gcr.io', 'otel-collector.observability.svc',
 ];
 
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Pkt {
   frame: Buffer;
@@ -85,7 +75,7 @@ class CaptureGen {
   private readonly addr = new Map<string, string>();
   private nextServer = 0;
   constructor(seed: number) {
-    this.rnd = prng(seed);
+    this.rnd = mulberry32(seed);
   }
   int(n: number): number {
     return Math.floor(this.rnd() * n);

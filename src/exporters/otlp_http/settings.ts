@@ -1,7 +1,8 @@
 /** Resolves the `otlp_http` config against the standard OTEL_EXPORTER_OTLP_* variables (config keys win). */
 import { PastewatchError } from '../../util/errors.js';
 import type { TlsConfig } from '../queue/config.js';
-import { readableProblem, urlProblem } from '../queue/validate.js';
+import { urlProblem } from '../queue/validate.js';
+import { unreadableFile } from '../../util/files.js';
 import type { OtlpHttpConfig } from './config.js';
 
 /** The effective settings an exporter runs with. */
@@ -85,7 +86,7 @@ export function resolveOtlpSettings(cfg: OtlpHttpConfig, env: Record<string, str
     key_file: cfg.tls.key_file || env.OTEL_EXPORTER_OTLP_CLIENT_KEY || '',
   };
   for (const [k, variable] of [['ca_file', 'OTEL_EXPORTER_OTLP_CERTIFICATE'], ['cert_file', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'], ['key_file', 'OTEL_EXPORTER_OTLP_CLIENT_KEY']] as const) {
-    const p = tls[k] ? readableProblem(tls[k]) : undefined;
+    const p = tls[k] ? unreadableFile(tls[k]) : undefined;
     if (p) throw bad(cfg.tls[k] ? `tls::${k}` : variable, p);
   }
 

@@ -1,5 +1,5 @@
 /** Config checks shared by the HTTP exporters: URLs, readable TLS files, queue directory. */
-import { accessSync, constants } from 'node:fs';
+import { unreadableFile } from '../../util/files.js';
 import type { ConfigProblem } from '../../component/types.js';
 import type { SendingQueueConfig, TlsConfig } from './config.js';
 
@@ -15,22 +15,11 @@ export function urlProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** A problem message when a file cannot be read, else undefined. */
-export function readableProblem(path: string): string | undefined {
-  try {
-    accessSync(path, constants.R_OK);
-    return undefined;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return `cannot read "${path}" (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code ?? 'error'})`;
-  }
-}
-
 /** Problems of a `tls` section, paths under `tls`. */
 export function tlsProblems(tls: TlsConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
-    const p = tls[k] ? readableProblem(tls[k]) : undefined;
+    const p = tls[k] ? unreadableFile(tls[k]) : undefined;
     if (p) out.push({ path: ['tls', k], message: p });
   }
   if (Boolean(tls.cert_file) !== Boolean(tls.key_file)) out.push({ path: ['tls', tls.cert_file ? 'key_file' : 'cert_file'], message: 'cert_file and key_file go together (mutual TLS needs both)' });

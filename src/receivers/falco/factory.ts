@@ -1,18 +1,9 @@
 /** Factory of the `falco` receiver. */
-import { accessSync, constants } from 'node:fs';
+import { unreadableFile as unreadable } from '../../util/files.js';
 import type { ConfigProblem, ReceiverFactory } from '../../component/types.js';
 import { falcoConfigSchema } from './config.js';
 import type { FalcoConfig } from './config.js';
 import { FalcoReceiver } from './receiver.js';
-
-function unreadable(file: string): string | undefined {
-  try {
-    accessSync(file, constants.R_OK);
-    return undefined;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `file ${file} does not exist` : `file ${file} is not readable`;
-  }
-}
 
 /** Makes falco webhook receivers (Falco http_output, falcosidekick webhook). */
 export const falcoFactory: ReceiverFactory<FalcoConfig> = {

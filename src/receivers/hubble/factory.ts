@@ -1,18 +1,9 @@
 /** Factory of the `hubble` receiver. */
-import { accessSync, constants } from 'node:fs';
+import { unreadableFile as unreadable } from '../../util/files.js';
 import type { ConfigProblem, ReceiverFactory } from '../../component/types.js';
 import { hubbleConfigSchema } from './config.js';
 import type { HubbleConfig } from './config.js';
 import { lazyReceiver } from '../../component/lazy.js';
-
-function unreadable(file: string): string | undefined {
-  try {
-    accessSync(file, constants.R_OK);
-    return undefined;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `file ${file} does not exist` : `file ${file} is not readable`;
-  }
-}
 
 /** Makes hubble receivers (Observer GetFlows from hubble-relay or a Cilium agent). */
 export const hubbleFactory: ReceiverFactory<HubbleConfig> = {

@@ -116,7 +116,7 @@ describe('falco receiver TLS', () => {
     const problems = falcoFactory.validate?.(falcoConfigSchema.parse({ tls: { cert_file: f('nope.crt'), client_ca_file: f('ca.crt') } }));
     assert.deepEqual(problems, [
       { path: ['tls', 'key_file'], message: 'key_file is required with cert_file' },
-      { path: ['tls', 'cert_file'], message: `file ${f('nope.crt')} does not exist` },
+      { path: ['tls', 'cert_file'], message: `cannot read "${f('nope.crt')}" (no such file)` },
     ]);
   });
 });
