@@ -287,12 +287,13 @@ class CaptureParser {
           this.error = corrupt(this.name, base + pos, `pcapng block length ${blockLen} does not match its trailing copy ${trailer}`);
           break;
         }
-        if (type === 6) {
+        if (type === 6 || type === 2) {
+          // Enhanced Packet Block; the obsolete Packet Block (2) has the same layout with a 16-bit interface id.
           if (blockLen < 32) {
-            this.error = corrupt(this.name, base + pos, `pcapng enhanced packet block length ${blockLen} is too small`);
+            this.error = corrupt(this.name, base + pos, `pcapng ${type === 6 ? 'enhanced ' : ''}packet block length ${blockLen} is too small`);
             break;
           }
-          const ifId = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+          const ifId = type === 6 ? (le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8)) : le ? buf.readUInt16LE(pos + 8) : buf.readUInt16BE(pos + 8);
           const hi = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
           const lo = le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16);
           const capLen = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20);
@@ -302,9 +303,7 @@ class CaptureParser {
           }
           const iface = this.ifaces[ifId];
           if (iface === undefined) this.skip('unknown_interface');
-          else {
-            this.deliverTs(iface, hi, lo, buf, pos + 28, capLen, onRecord);
-          }
+          else this.deliverTs(iface, hi, lo, buf, pos + 28, capLen, onRecord);
         } else if (type === 3) {
           if (blockLen < 16) {
             this.error = corrupt(this.name, base + pos, `pcapng simple packet block length ${blockLen} is too small`);
@@ -322,23 +321,6 @@ class CaptureParser {
             this.records++;
             this.packetBytes += capLen;
           }
-        } else if (type === 2) {
-          // Obsolete Packet Block: 16-bit interface id and drops count, then like an EPB.
-          if (blockLen < 32) {
-            this.error = corrupt(this.name, base + pos, `pcapng packet block length ${blockLen} is too small`);
-            break;
-          }
-          const ifId = le ? buf.readUInt16LE(pos + 8) : buf.readUInt16BE(pos + 8);
-          const hi = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
-          const lo = le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16);
-          const capLen = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20);
-          if (capLen > blockLen - 32 || capLen > MAX_CAPLEN) {
-            this.error = corrupt(this.name, base + pos, `pcapng packet captured length ${capLen} exceeds its block (${blockLen} bytes)`);
-            break;
-          }
-          const iface = this.ifaces[ifId];
-          if (iface === undefined) this.skip('unknown_interface');
-          else this.deliverTs(iface, hi, lo, buf, pos + 28, capLen, onRecord);
         } else if (type === PCAPNG_SHB) {
           if (blockLen < 28) {
             this.error = corrupt(this.name, base + pos, `pcapng section header length ${blockLen} is too small`);
