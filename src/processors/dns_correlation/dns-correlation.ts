@@ -3,14 +3,13 @@
  * (evidence `ip.correlated`) to later connection, Hubble and Falco observations whose destination
  * address answered for them. Everything passes through; nothing is held.
  */
-import { Observable } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import type { ComponentSettings, Processor } from '../../component/types.js';
 import type { PipelineItem } from '../../model/detection.js';
 import type { NameEvidence, Observation } from '../../model/observation.js';
-import { describeError } from '../../util/errors.js';
 import type { DnsCorrelationConfig } from './config.js';
 import { DnsCache } from './dns-cache.js';
+import { guardedStep } from '../../component/operator.js';
 
 /** Correlates connections with the DNS answers that named their destination. */
 export class DnsCorrelationProcessor implements Processor {
@@ -61,26 +60,7 @@ export class DnsCorrelationProcessor implements Processor {
   }
 
   operator(): OperatorFunction<PipelineItem, PipelineItem> {
-    return (source) =>
-      new Observable<PipelineItem>((subscriber) =>
-        source.subscribe({
-          next: (item) => {
-            const t = this.settings.telemetry;
-            t.received();
-            let out: PipelineItem = item;
-            try {
-              out = this.process(item);
-            } catch (err) {
-              // A malformed item is passed on unannotated, never lost and never fatal to the pipeline.
-              t.failed('correlate');
-              this.settings.logger.warn(`dns_correlation: skipped an item: ${describeError(err)}`);
-            }
-            t.emitted();
-            subscriber.next(out);
-          },
-          error: (err: unknown) => subscriber.error(err),
-          complete: () => subscriber.complete(),
-        }),
-      );
+    return guardedStep(this.settings, 'correlate', 'dns_correlation: skipped an item', (item) => this.process(item));
   }
+
 }

@@ -3,17 +3,17 @@
  * a matching observation into a Detection; observations that match nothing are dropped (counted
  * `unmatched`, not an error). Detections already on the stream pass through.
  */
-import { Observable } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import { CatalogMatcher } from '../../catalog/matcher.js';
 import { matcherOptions } from '../../catalog/config.js';
 import { detectCiProvider } from '../../ci/detect.js';
 import type { ComponentSettings, NameInterest, Processor } from '../../component/types.js';
 import type { PipelineItem } from '../../model/detection.js';
-import { PastewatchError, describeError } from '../../util/errors.js';
+import { PastewatchError } from '../../util/errors.js';
 import type { ActivityThresholds } from './activity.js';
 import { buildDetection, matchObservation, resolveEnvironment } from './build-detection.js';
 import type { PasteClassifierConfig } from './config.js';
+import { guardedStep } from '../../component/operator.js';
 
 /** Classifies observations into detections. */
 export class PasteClassifierProcessor implements Processor {
@@ -64,28 +64,7 @@ export class PasteClassifierProcessor implements Processor {
   }
 
   operator(): OperatorFunction<PipelineItem, PipelineItem> {
-    return (source) =>
-      new Observable<PipelineItem>((subscriber) =>
-        source.subscribe({
-          next: (item) => {
-            const t = this.settings.telemetry;
-            t.received();
-            let out: PipelineItem | undefined;
-            try {
-              out = this.process(item);
-            } catch (err) {
-              // A malformed observation is passed on unclassified (not lost) and counted; the pipeline goes on.
-              t.failed('classify');
-              this.settings.logger.warn(`paste_classifier: could not classify an observation: ${describeError(err)}`);
-              out = item;
-            }
-            if (out === undefined) return;
-            t.emitted();
-            subscriber.next(out);
-          },
-          error: (err: unknown) => subscriber.error(err),
-          complete: () => subscriber.complete(),
-        }),
-      );
+    return guardedStep(this.settings, 'classify', 'paste_classifier: could not classify an observation', (item) => this.process(item));
   }
+
 }
