@@ -6,6 +6,7 @@ import { FACTORIES } from '../components.js';
 import { ConfigError, loadConfigFile, resolveConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Service } from '../pipeline/service.js';
+import { formatProgress } from '../report/progress.js';
 import { describeError } from '../util/errors.js';
 import type { GlobalOptions } from './common.js';
 import { EXIT, commandLogger, reportError, runService } from './common.js';
@@ -65,7 +66,24 @@ export async function scanCommand(captures: string[], opts: ScanOptions, env: Re
   }
   try {
     const service = new Service(cfg, { logger, env });
-    const result = await runService(service, logger);
+    // A progress line on a terminal for large files (never in a pipe, never in logs).
+    let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
+    const ids = [...cfg.receivers.keys()];
+    const sum = (name: string): number => ids.reduce((n, id) => n + service.registry.get(id, name), 0);
+    const showProgress = (): void => {
+      process.stderr.write(`\r${formatProgress(sum('input_bytes_read'), sum('input_bytes_total'), sum('packets'), Date.now() - started)}\x1b[K`);
+    };
+    const result = await runService(service, logger, {
+      onStarted: () => {
+        if (process.stderr.isTTY && !opts.observations) timer = setInterval(showProgress, 250);
+      },
+    }).finally(() => {
+      if (timer) {
+        clearInterval(timer);
+        process.stderr.write('\r\x1b[K');
+      }
+    });
     for (const e of result.receiverErrors) logger.error(`scan stopped early: ${describeError(e.error)}`);
     const detections = service.registry.get('logs', 'detections');
     logger.debug('scan finished', { detections, observations: service.registry.get('logs', 'observations') });

@@ -172,6 +172,9 @@ export class PcapFileReceiver implements Receiver {
               if (lastSec >= 0) engine.tick(unixNano(lastSec, lastNsec));
             },
             onProgress: (bytesRead) => {
+              // Gauges for `scan`'s progress line and the metrics endpoint.
+              tel.gauge('input_bytes_read', doneBytes + bytesRead);
+              if (total !== undefined) tel.gauge('input_bytes_total', total);
               this.onProgress?.({ file: name, fileIndex: i, fileCount: this.files.length, bytesRead: doneBytes + bytesRead, totalBytes: total, packets });
             },
           });
