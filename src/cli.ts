@@ -31,11 +31,13 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  // The container image and manifests name their config through PASTEWATCH_CONFIG.
+  const defaultConfig = env.PASTEWATCH_CONFIG || 'otel-config.yaml';
 
   program
     .command('run')
     .description('run the pipelines of a collector-style config until the input ends or SIGINT/SIGTERM')
-    .option('-c, --config <file>', 'config file', 'otel-config.yaml')
+    .option('-c, --config <file>', 'config file (default: $PASTEWATCH_CONFIG, else otel-config.yaml)', defaultConfig)
     .action(async (o: { config: string }) => {
       code = await runCommand(o.config, globals(), env);
     });
@@ -43,7 +45,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   program
     .command('validate')
     .description('check a config file; prints every problem with its key path and line (exit 2) or exits 0')
-    .option('-c, --config <file>', 'config file', 'otel-config.yaml')
+    .option('-c, --config <file>', 'config file (default: $PASTEWATCH_CONFIG, else otel-config.yaml)', defaultConfig)
     .action((o: { config: string }) => {
       code = validateCommand(o.config, env);
     });

@@ -46,6 +46,12 @@ describe('pastewatch validate', () => {
     });
   }
 
+  test('PASTEWATCH_CONFIG names the default config', () => {
+    const r = cli(['validate'], { PASTEWATCH_CONFIG: 'pipelines/falco.yaml' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^pipelines\/falco\.yaml: valid/);
+  });
+
   test('a missing config file is a clear error', () => {
     const r = cli(['validate', '--config', 'nope.yaml']);
     assert.equal(r.code, 2);
