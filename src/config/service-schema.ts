@@ -7,10 +7,38 @@ const logsSchema = z.strictObject({
   format: z.enum(['text', 'json']).default('text'),
 });
 
-/** Self-telemetry exposition: Prometheus text on an opt-in listener. */
+/** The problem with an OTLP endpoint, or undefined when it is an http(s) URL. */
+function endpointProblem(text: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return `must be an http:// or https:// URL, got "${text}"`;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must be an http:// or https:// URL, got "${text}" (scheme ${u.protocol})`;
+  return undefined;
+}
+
+/** Self-telemetry pushed as OTLP/HTTP (JSON) metrics; off unless `endpoint` is set (no OTEL_* variable turns it on). */
+const otlpMetricsSchema = z.strictObject({
+  /** http(s) URL; without a path /v1/metrics is appended, with a path it is used as is. Empty = off. */
+  endpoint: z.string().default(''),
+  /** How often the counters are collected and sent. */
+  interval_ms: z.number().int().min(100).default(60000),
+  /** Extra request headers (authorization ...). */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Per-export timeout (clamped to interval_ms so exports never overlap). */
+  timeout_ms: z.number().int().positive().default(10000),
+}).superRefine((v, ctx) => {
+  const p = v.endpoint ? endpointProblem(v.endpoint) : undefined;
+  if (p) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: p });
+});
+
+/** Self-telemetry exposition: Prometheus text on an opt-in listener, and optionally OTLP metrics. */
 const metricsSchema = z.strictObject({
   /** host:port for /metrics; empty = off. Loopback unless configured otherwise. */
   address: z.string().default(''),
+  otlp: otlpMetricsSchema.prefault({}),
 });
 
 const pipelineSchema = z.strictObject({

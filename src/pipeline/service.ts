@@ -15,6 +15,7 @@ import type { PipelineItem } from '../model/detection.js';
 import type { Observation } from '../model/observation.js';
 import { describeError } from '../util/errors.js';
 import type { MetricsServer } from './metrics.js';
+import type { OtlpMetricsExport } from './otlp-metrics.js';
 import type { Logger } from '../util/logger.js';
 
 /** Options for a Service. */
@@ -63,6 +64,7 @@ export class Service {
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private shutdownPromise?: Promise<RunResult>;
   private metrics?: MetricsServer;
+  private otlpMetrics?: OtlpMetricsExport;
   private resolveAllEnded!: () => void;
   private readonly allEnded: Promise<void>;
 
@@ -128,6 +130,8 @@ export class Service {
     try {
       const metricsAddress = this.config.service.telemetry.metrics.address;
       if (metricsAddress) this.metrics = await (await import('./metrics.js')).startMetricsServer(metricsAddress, this.registry, this.health, this.logger.child('metrics'));
+      const otlpMetrics = this.config.service.telemetry.metrics.otlp;
+      if (otlpMetrics.endpoint) this.otlpMetrics = (await import('./otlp-metrics.js')).startOtlpMetrics(otlpMetrics, this.registry, this.opts.env, this.logger.child('otlp-metrics'));
       for (const [id, ext] of this.extensions) await this.startOne('extension', id, () => ext.start());
       for (const [id, exp] of this.exporters) await this.startOne('exporter', id, () => exp.start());
       for (const p of this.pipelines) for (const { id, processor } of p.processors) await this.startOne('processor', `${id}@${p.id}`, () => processor.start());
@@ -293,6 +297,9 @@ export class Service {
     }
     for (const [id, ext] of this.extensions) await withDeadline(`extension ${id} shutdown`, ext.shutdown());
     if (this.metrics) await withDeadline('metrics listener close', this.metrics.close());
+    // Last, so the final export carries the exporters' flush counts; it resolves by the deadline on its own (a
+    // backend that is down is self-telemetry trouble, not a shutdown that timed out).
+    if (this.otlpMetrics) await this.otlpMetrics.shutdown(deadline);
     this.state = 'stopped';
     return { receiverErrors: this.receiverErrors, timedOut };
   }
