@@ -5,7 +5,6 @@
  */
 import { ATTR } from '../model/attributes.js';
 import type { Attributes } from '../model/attributes.js';
-import { observation } from '../model/observation.js';
 import type { DnsRecord, NameEvidence, Observation } from '../model/observation.js';
 import type { HubbleEndpoint, HubbleFlow } from './types.js';
 
@@ -54,10 +53,106 @@ export interface RecentConnectionsOptions {
   onEvict?: (n: number) => void;
 }
 
+/** One remembered connection: its 5-tuple (compared field by field) and state. */
 interface ConnEntry {
+  proto: string;
+  sa: string;
+  sp: number;
+  da: string;
+  dp: number;
   lastSeen: bigint;
   /** FIN or RST seen: a later SYN on the same 5-tuple is a new connection. */
   closed: boolean;
+}
+
+/** Folds a string's UTF-16 code units into a 32-bit hash (FNV-1a step per unit). */
+function hashStr(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** A 5-tuple's hash, never 0 (0 marks an empty slot). */
+function tupleHash(proto: string, sa: string, sp: number, da: string, dp: number): number {
+  let h = hashStr(0x811c9dc5 ^ proto.length, sa);
+  h = Math.imul(h ^ sp, 0x01000193);
+  h = hashStr(h, da);
+  h = Math.imul(h ^ (dp + (proto.charCodeAt(0) << 16)), 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h === 0 ? 1 : h;
+}
+
+/**
+ * One generation of RecentConnections: an open-addressing table (linear probing, load <= 1/2) of tuple
+ * hashes in a typed array with the entries beside them. A removed entry leaves a tombstone (hash kept,
+ * entry undefined) so probes go past it. Replaces a Map keyed on a concatenated `proto|sa|sp|da|dp`
+ * string: no key string per flow, no Map growth, and exact (fields compared, not a joined text).
+ */
+class ConnTable {
+  hashes = new Int32Array(256);
+  entries: (ConnEntry | undefined)[] = new Array<ConnEntry | undefined>(256).fill(undefined);
+  /** Live entries. */
+  size = 0;
+  /** Live entries plus tombstones (what probing sees). */
+  private used = 0;
+
+  /** The slot of the tuple, or -1. */
+  find(h: number, proto: string, sa: string, sp: number, da: string, dp: number): number {
+    const hashes = this.hashes;
+    const mask = hashes.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const x = hashes[i];
+      if (x === 0) return -1;
+      if (x === h) {
+        const e = this.entries[i];
+        if (e !== undefined && e.sp === sp && e.dp === dp && e.sa === sa && e.da === da && e.proto === proto) return i;
+      }
+    }
+  }
+
+  /** Inserts an entry whose tuple is known to be absent. */
+  insert(h: number, e: ConnEntry): void {
+    if ((this.used + 1) * 2 > this.hashes.length) this.rehash();
+    const hashes = this.hashes;
+    const mask = hashes.length - 1;
+    let i = h & mask;
+    while (hashes[i] !== 0) i = (i + 1) & mask;
+    hashes[i] = h;
+    this.entries[i] = e;
+    this.size++;
+    this.used++;
+  }
+
+  /** Removes the entry at a slot (leaving a tombstone) and returns it. */
+  removeAt(i: number): ConnEntry {
+    const e = this.entries[i]!;
+    this.entries[i] = undefined;
+    this.size--;
+    return e;
+  }
+
+  /** Rebuilds without tombstones, doubling when more than a quarter full of live entries. */
+  private rehash(): void {
+    const { hashes, entries } = this;
+    const cap = (this.size + 1) * 4 > hashes.length ? hashes.length * 2 : hashes.length;
+    this.hashes = new Int32Array(cap);
+    this.entries = new Array<ConnEntry | undefined>(cap).fill(undefined);
+    this.size = 0;
+    this.used = 0;
+    for (let i = 0; i < hashes.length; i++) {
+      const e = entries[i];
+      if (e !== undefined) this.insert(hashes[i], e);
+    }
+  }
+
+  clear(): void {
+    if (this.used === 0) return;
+    this.hashes.fill(0);
+    this.entries.fill(undefined);
+    this.size = 0;
+    this.used = 0;
+  }
 }
 
 /**
@@ -67,8 +162,8 @@ interface ConnEntry {
  * flow, unlike deleting the oldest Map entry, which V8 makes slow after many deletions.
  */
 export class RecentConnections {
-  private cur = new Map<string, ConnEntry>();
-  private old = new Map<string, ConnEntry>();
+  private cur = new ConnTable();
+  private old = new ConnTable();
   private readonly idleNs: bigint;
   private readonly half: number;
 
@@ -82,34 +177,36 @@ export class RecentConnections {
     return this.cur.size + this.old.size;
   }
 
-  private get(key: string): ConnEntry | undefined {
-    const e = this.cur.get(key);
-    if (e) return e;
-    const o = this.old.get(key);
-    if (o) {
-      this.old.delete(key);
-      this.insert(key, o);
-    }
+  private get(h: number, proto: string, sa: string, sp: number, da: string, dp: number): ConnEntry | undefined {
+    const i = this.cur.find(h, proto, sa, sp, da, dp);
+    if (i >= 0) return this.cur.entries[i];
+    const j = this.old.find(h, proto, sa, sp, da, dp);
+    if (j < 0) return undefined;
+    const o = this.old.removeAt(j);
+    this.insert(h, o);
     return o;
   }
 
-  private insert(key: string, e: ConnEntry): void {
-    this.cur.set(key, e);
+  private insert(h: number, e: ConnEntry): void {
+    this.cur.insert(h, e);
     if (this.cur.size >= this.half) {
       if (this.old.size > 0) this.opts.onEvict?.(this.old.size);
+      const dropped = this.old;
       this.old = this.cur;
-      this.cur = new Map();
+      dropped.clear();
+      this.cur = dropped;
     }
   }
 
   /**
-   * Records a flow of `key` at `at`; returns true when it starts a new connection (unknown, idle past the
-   * timeout, or a fresh SYN after FIN/RST), false when it belongs to one already observed.
+   * Records a flow of the 5-tuple at `at`; returns true when it starts a new connection (unknown, idle past
+   * the timeout, or a fresh SYN after FIN/RST), false when it belongs to one already observed.
    */
-  observe(key: string, at: bigint, syn: boolean, closing: boolean): boolean {
-    const e = this.get(key);
+  observe(proto: string, sa: string, sp: number, da: string, dp: number, at: bigint, syn: boolean, closing: boolean): boolean {
+    const h = tupleHash(proto, sa, sp, da, dp);
+    const e = this.get(h, proto, sa, sp, da, dp);
     if (!e) {
-      this.insert(key, { lastSeen: at, closed: closing });
+      this.insert(h, { proto, sa, sp, da, dp, lastSeen: at, closed: closing });
       return true;
     }
     const fresh = at - e.lastSeen > this.idleNs || (e.closed && syn);
@@ -118,9 +215,9 @@ export class RecentConnections {
     return fresh;
   }
 
-  /** Refreshes a known connection (a reply flow keeps it alive, FIN/RST marks it closed); unknown keys are ignored. */
-  touch(key: string, at: bigint, closing: boolean): void {
-    const e = this.get(key);
+  /** Refreshes a known connection (a reply flow keeps it alive, FIN/RST marks it closed); unknown tuples are ignored. */
+  touch(proto: string, sa: string, sp: number, da: string, dp: number, at: bigint, closing: boolean): void {
+    const e = this.get(tupleHash(proto, sa, sp, da, dp), proto, sa, sp, da, dp);
     if (!e) return;
     if (at > e.lastSeen) e.lastSeen = at;
     if (closing) e.closed = true;
@@ -295,7 +392,10 @@ function mapDns(flow: HubbleFlow, ctx: MapContext): MapResult {
   flowAttributes(attributes, flow);
   if (response) attributes[HUBBLE_ATTR.DNS_RCODE] = d.rcode;
 
-  const obs = observation({
+  const obs: Observation = {
+    type: 'observation',
+    names,
+    attributes,
     kind: 'dns',
     timeUnixNano: timeOf(flow, ctx),
     receiver: ctx.receiver,
@@ -303,7 +403,6 @@ function mapDns(flow: HubbleFlow, ctx: MapContext): MapResult {
     networkType: ip?.version,
     source: podAddr ? { address: podAddr, port: podPort } : undefined,
     destination: serverAddr ? { address: serverAddr, port: serverPort } : undefined,
-    names,
     dns: {
       id: 0,
       response,
@@ -313,8 +412,7 @@ function mapDns(flow: HubbleFlow, ctx: MapContext): MapResult {
       answers,
       transport: 'hubble',
     },
-    attributes,
-  });
+  };
   if (isBlocked(flow)) obs.blocked = true;
   return { observations: [obs] };
 }
@@ -335,7 +433,10 @@ function mapHttp(flow: HubbleFlow, ctx: MapContext): MapResult {
   if (h.method) attributes[ATTR.HTTP_REQUEST_METHOD] = h.method;
   const ip = flow.ip;
   const l4 = flow.l4;
-  const obs = observation({
+  const obs: Observation = {
+    type: 'observation',
+    names,
+    attributes,
     kind: 'hubble',
     timeUnixNano: timeOf(flow, ctx),
     receiver: ctx.receiver,
@@ -343,17 +444,10 @@ function mapHttp(flow: HubbleFlow, ctx: MapContext): MapResult {
     networkType: ip?.version,
     source: ip?.source ? { address: ip.source, port: l4?.sourcePort ?? 0 } : undefined,
     destination: ip?.destination ? { address: ip.destination, port: l4?.destinationPort ?? 0 } : undefined,
-    names,
     http: { method: h.method || 'GET', target: pathOf(h.url) },
-    attributes,
-  });
+  };
   if (isBlocked(flow)) obs.blocked = true;
   return { observations: [obs] };
-}
-
-/** The 5-tuple key of a flow in its own direction. */
-function tupleKey(proto: string, sa: string, sp: number, da: string, dp: number): string {
-  return `${proto}|${sa}|${sp}|${da}|${dp}`;
 }
 
 /**
@@ -384,12 +478,11 @@ export function mapFlow(flow: HubbleFlow, ctx: MapContext): MapResult {
   const reply = flow.isReply === true || flow.traceReason === 'REPLY' || (syn && ack);
   if (reply) {
     // A reply alone never makes an observation; it keeps its connection (the reversed tuple) alive.
-    ctx.connections.touch(tupleKey(transport, ip.destination, l4.destinationPort, ip.source, l4.sourcePort), at, closing);
+    ctx.connections.touch(transport, ip.destination, l4.destinationPort, ip.source, l4.sourcePort, at, closing);
     return NONE('reply');
   }
-  const key = tupleKey(transport, ip.source, l4.sourcePort, ip.destination, l4.destinationPort);
   const newConnection = (syn && !ack) || flow.traceReason === 'NEW';
-  if (!ctx.connections.observe(key, at, newConnection, closing)) return NONE('connection_duplicate');
+  if (!ctx.connections.observe(transport, ip.source, l4.sourcePort, ip.destination, l4.destinationPort, at, newConnection, closing)) return NONE('connection_duplicate');
 
   const names: NameEvidence[] = [];
   pushNames(names, flow.destinationNames, 'hubble.destination_names');
@@ -397,7 +490,10 @@ export function mapFlow(flow: HubbleFlow, ctx: MapContext): MapResult {
   sourceAttributes(attributes, flow.source);
   destinationAttributes(attributes, flow.destination);
   flowAttributes(attributes, flow);
-  const obs = observation({
+  const obs: Observation = {
+    type: 'observation',
+    names,
+    attributes,
     kind: 'hubble',
     timeUnixNano: at,
     receiver: ctx.receiver,
@@ -405,9 +501,7 @@ export function mapFlow(flow: HubbleFlow, ctx: MapContext): MapResult {
     networkType: ip.version,
     source: { address: ip.source, port: l4.sourcePort },
     destination: { address: ip.destination, port: l4.destinationPort },
-    names,
-    attributes,
-  });
+  };
   if (isBlocked(flow)) obs.blocked = true;
   return { observations: [obs] };
 }
