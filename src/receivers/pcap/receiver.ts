@@ -18,12 +18,6 @@ import type { PcapModule, PcapSessionLike, PcapStats } from './native.js';
 /** Captures live traffic with libpcap and turns it into Observations. */
 export class PcapReceiver implements Receiver {
   private nameInterest?: NameInterest;
-
-  /** DNS messages whose names no pipeline can use are skipped in the engine (see Receiver.setNameInterest). */
-  setNameInterest(interest: NameInterest | undefined): void {
-    this.nameInterest = interest;
-  }
-
   private session?: PcapSessionLike;
   private engine?: PacketEngine;
   private tickTimer?: NodeJS.Timeout;
@@ -44,6 +38,11 @@ export class PcapReceiver implements Receiver {
     private readonly config: PcapConfig,
     private readonly loader: () => Promise<PcapModule> = () => loadPcap(),
   ) {}
+
+  /** DNS messages whose names no pipeline can use are skipped in the engine (see Receiver.setNameInterest). */
+  setNameInterest(interest: NameInterest | undefined): void {
+    this.nameInterest = interest;
+  }
 
   /** The interface being captured on, once started. */
   interfaceName(): string | undefined {
