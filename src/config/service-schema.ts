@@ -1,23 +1,12 @@
 /** Schema of the `service` section: extensions, pipelines, telemetry, shutdown. */
 import { z } from 'zod';
+import { httpUrlProblem } from '../util/url.js';
 
 /** Log settings for pastewatch's own log lines (stderr). */
 const logsSchema = z.strictObject({
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   format: z.enum(['text', 'json']).default('text'),
 });
-
-/** The problem with an OTLP endpoint, or undefined when it is an http(s) URL. */
-function endpointProblem(text: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    return `must be an http:// or https:// URL, got "${text}"`;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must be an http:// or https:// URL, got "${text}" (scheme ${u.protocol})`;
-  return undefined;
-}
 
 /** Self-telemetry pushed as OTLP/HTTP (JSON) metrics; off unless `endpoint` is set (no OTEL_* variable turns it on). */
 const otlpMetricsSchema = z.strictObject({
@@ -30,7 +19,7 @@ const otlpMetricsSchema = z.strictObject({
   /** Per-export timeout (clamped to interval_ms so exports never overlap). */
   timeout_ms: z.number().int().positive().default(10000),
 }).superRefine((v, ctx) => {
-  const p = v.endpoint ? endpointProblem(v.endpoint) : undefined;
+  const p = v.endpoint ? httpUrlProblem(v.endpoint) : undefined;
   if (p) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: p });
 });
 

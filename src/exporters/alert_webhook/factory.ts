@@ -1,6 +1,7 @@
 /** Factory of the `alert_webhook` exporter. */
 import type { ConfigProblem, ExporterFactory } from '../../component/types.js';
-import { queueProblems, tlsProblems, urlProblem } from '../queue/validate.js';
+import { queueProblems, tlsProblems } from '../queue/validate.js';
+import { httpUrlProblem } from '../../util/url.js';
 import { alertWebhookSchema } from './config.js';
 import type { AlertWebhookConfig } from './config.js';
 import { AlertWebhookExporter } from './alert-webhook.js';
@@ -10,7 +11,7 @@ export function validateAlertWebhook(c: AlertWebhookConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   if (!c.endpoint) out.push({ path: ['endpoint'], message: 'is required (the webhook URL)' });
   else {
-    const p = urlProblem(c.endpoint);
+    const p = httpUrlProblem(c.endpoint);
     if (p) out.push({ path: ['endpoint'], message: p });
   }
   if (c.trace_url_template && !/\{trace_id\}|\{span_id\}/.test(c.trace_url_template)) out.push({ path: ['trace_url_template'], message: 'must contain {trace_id} or {span_id}' });

@@ -1,6 +1,7 @@
 /** Factory of the `otlp_http` exporter. */
 import type { ConfigProblem, ExporterFactory } from '../../component/types.js';
-import { queueProblems, tlsProblems, urlProblem } from '../queue/validate.js';
+import { queueProblems, tlsProblems } from '../queue/validate.js';
+import { httpUrlProblem } from '../../util/url.js';
 import { otlpHttpSchema } from './config.js';
 import type { OtlpHttpConfig } from './config.js';
 import { lazyExporter } from '../../component/lazy.js';
@@ -9,7 +10,7 @@ import { lazyExporter } from '../../component/lazy.js';
 export function validateOtlpHttp(c: OtlpHttpConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const k of ['endpoint', 'logs_endpoint', 'traces_endpoint'] as const) {
-    const p = c[k] ? urlProblem(c[k]) : undefined;
+    const p = c[k] ? httpUrlProblem(c[k]) : undefined;
     if (p) out.push({ path: [k], message: p });
   }
   return [...out, ...tlsProblems(c.tls), ...queueProblems(c.sending_queue)];

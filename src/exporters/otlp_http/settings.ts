@@ -1,7 +1,7 @@
 /** Resolves the `otlp_http` config against the standard OTEL_EXPORTER_OTLP_* variables (config keys win). */
 import { PastewatchError } from '../../util/errors.js';
 import type { TlsConfig } from '../queue/config.js';
-import { urlProblem } from '../queue/validate.js';
+import { httpUrlProblem } from '../../util/url.js';
 import { unreadableFile } from '../../util/files.js';
 import type { OtlpHttpConfig } from './config.js';
 
@@ -47,7 +47,7 @@ export function resolveOtlpSettings(cfg: OtlpHttpConfig, env: Record<string, str
   const baseKey = cfg.endpoint ? 'endpoint' : env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'endpoint';
   const pick = (key: 'logs_endpoint' | 'traces_endpoint', variable: string, path: string): string => {
     const [url, from] = cfg[key] ? [cfg[key], key] : env[variable] ? [env[variable]!, variable] : [signalUrl(base, path), baseKey];
-    const p = urlProblem(url);
+    const p = httpUrlProblem(url);
     if (p) throw bad(from, p);
     return url;
   };

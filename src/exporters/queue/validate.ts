@@ -3,18 +3,6 @@ import { unreadableFile } from '../../util/files.js';
 import type { ConfigProblem } from '../../component/types.js';
 import type { SendingQueueConfig, TlsConfig } from './config.js';
 
-/** A problem message when text is not an http(s) URL, else undefined. */
-export function urlProblem(text: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    return `must be an http:// or https:// URL, got "${text}"`;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must be an http:// or https:// URL, got "${text}" (scheme ${u.protocol})`;
-  return undefined;
-}
-
 /** Problems of a `tls` section, paths under `tls`. */
 export function tlsProblems(tls: TlsConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
