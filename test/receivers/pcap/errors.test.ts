@@ -23,6 +23,11 @@ const pcapMissing = await loadPcap().then(
 );
 const setprivMissing = ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p)) ? undefined : 'setpriv (util-linux) is not installed';
 const notRoot = process.getuid?.() === 0 ? undefined : 'dropping to nobody needs root';
+// The checkout may sit under a directory only root can enter (e.g. /root): then nobody cannot even load tsx.
+const nobodyCannotRead = notRoot ?? setprivMissing ?? (() => {
+  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', `for (const f of ${JSON.stringify([`${ROOT}src/cli.ts`, `${ROOT}node_modules/tsx/package.json`])}) require('fs').accessSync(f)`], { encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 ? undefined : `user nobody cannot read the checkout at ${ROOT} (a parent directory is not world-searchable)`;
+})();
 
 const sink = { emit: () => assert.fail('nothing may be emitted'), end: () => {}, fail: () => {} };
 
@@ -59,7 +64,7 @@ describe('pcap receiver start-up errors', { skip: pcapMissing ?? false }, () => 
     assert.equal(res.stdout, '', 'nothing was exported');
   });
 
-  describe('without the capture privilege (as nobody)', { skip: notRoot ?? setprivMissing ?? false }, () => {
+  describe('without the capture privilege (as nobody)', { skip: notRoot ?? setprivMissing ?? nobodyCannotRead ?? false }, () => {
     const asNobody = (args: string[]): ReturnType<typeof spawnSync> =>
       spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '--import', 'tsx', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, HOME: dir } });
 
