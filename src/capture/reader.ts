@@ -28,6 +28,9 @@ const MAX_HEADER_BLOCK = 256 * 1024;
 /** Largest skipped block (NRB, ISB, DSB, custom); bigger lengths are treated as damage. */
 const MAX_SKIP_BLOCK = 1 << 30;
 
+/** Room in front of each read for the partial record carried over from the previous chunk. */
+const TAIL_RESERVE = 1024 * 1024;
+
 /** Default size of the reusable read buffer. */
 export const DEFAULT_READ_BUFFER = 8 * 1024 * 1024;
 
@@ -453,38 +456,37 @@ export async function readCapture(input: string | Readable, onRecord: CaptureRec
   const size = Math.max(opts.bufferSize ?? DEFAULT_READ_BUFFER, 512 * 1024);
   const src = typeof input === 'string' ? await fileSource(input) : streamSource(input);
   const parser = new CaptureParser(name, onRecord);
-  const buf = Buffer.allocUnsafe(size);
-  let fill = 0; // bytes valid in buf
-  let base = 0; // input offset of buf[0]
+  // Double buffering: while one buffer is parsed, the next chunk is read into the other, behind a reserve
+  // where the partial record at the end of the current chunk is then copied. The event loop no longer sits
+  // idle while the thread pool reads, and records stay views (no copy but the short tail).
+  const bufs = [Buffer.allocUnsafe(TAIL_RESERVE + size), Buffer.allocUnsafe(TAIL_RESERVE + size)];
+  let cur = 0;
+  let start = TAIL_RESERVE; // first unparsed byte of bufs[cur]
+  let fill = TAIL_RESERVE; // end of valid bytes in bufs[cur]
+  let base = 0; // input offset of bufs[cur][start]
   let bytesRead = 0;
   let end: CaptureReadResult['end'] = 'eof';
+  let pending: Promise<number> | undefined = src.read(bufs[0], TAIL_RESERVE, size);
   try {
     while (true) {
-      const n = await src.read(buf, fill, size - fill);
+      const buf = bufs[cur];
+      const n = pending ? await pending : 0;
+      pending = undefined;
       bytesRead += n;
       fill += n;
-      const consumed = parser.parse(buf, 0, fill, base);
+      const other = bufs[cur ^ 1];
+      if (n > 0 && !opts.shouldStop?.()) pending = src.read(other, TAIL_RESERVE, size);
+      const consumed = parser.parse(buf, start, fill, base - start);
       opts.onChunk?.();
       opts.onProgress?.(bytesRead, src.total);
+      base += consumed - start;
       if (parser.error) {
-        base += consumed;
         end = 'damaged';
         break;
       }
-      // Carry the partial tail record to the front of the buffer for the next read.
-      if (consumed > 0) {
-        buf.copyWithin(0, consumed, fill);
-        fill -= consumed;
-        base += consumed;
-      }
-      if (fill === size && consumed === 0) {
-        // Cannot happen with the length bounds above (every block fits the buffer); guards against a spin.
-        parser.error = corrupt(name, base, `record larger than the ${size}-byte read buffer`);
-        end = 'damaged';
-        break;
-      }
+      const tail = fill - consumed;
       if (n === 0) {
-        parser.finishAt(fill, base);
+        parser.finishAt(tail, base);
         if (parser.error) end = 'damaged';
         break;
       }
@@ -492,8 +494,21 @@ export async function readCapture(input: string | Readable, onRecord: CaptureRec
         end = 'stopped';
         break;
       }
+      if (tail > TAIL_RESERVE) {
+        // Cannot happen with the length bounds above (records and kept blocks are far smaller); guards a spin.
+        parser.error = corrupt(name, base, `record larger than the ${TAIL_RESERVE}-byte carry-over`);
+        end = 'damaged';
+        break;
+      }
+      // Carry the partial tail record in front of the chunk being read into the other buffer.
+      buf.copy(other, TAIL_RESERVE - tail, consumed, fill);
+      start = TAIL_RESERVE - tail;
+      fill = TAIL_RESERVE;
+      cur ^= 1;
     }
   } finally {
+    // A read still in flight (after damage or a stop) must finish before the handle closes.
+    await pending?.catch(() => 0);
     await src.close();
   }
   if (parser.format === undefined) {
