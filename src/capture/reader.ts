@@ -1,7 +1,8 @@
 /**
- * Streaming readers for classic pcap and pcapng captures. The file is read in large chunks into one
- * reusable Buffer; each record is handed to a callback as a view into that Buffer (no copy), and the
- * partial record at the end of a chunk is carried over to the next read. Damage stops the read with an
+ * Streaming readers for classic pcap and pcapng captures. The file is read in large chunks into two
+ * reusable Buffers (one parsed while the next chunk is read into the other); each record is handed to a
+ * callback as a view into a Buffer (no copy), and the partial record at the end of a chunk is carried over
+ * in front of the next chunk. Damage stops the read with an
  * error naming the input and byte offset, after everything before it has been delivered.
  */
 import { open } from 'node:fs/promises';
