@@ -4,6 +4,7 @@
  */
 import { FACTORIES } from '../components.js';
 import { ConfigError, loadConfigFile, resolveConfig } from '../config/load.js';
+import { formatProblem } from '../config/problems.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Service } from '../pipeline/service.js';
 import { formatProgress } from '../report/progress.js';
@@ -51,15 +52,21 @@ export function buildScanConfig(captures: string[], opts: ScanOptions, base?: Lo
 
 /** Runs a scan; returns the exit code (0, 1 with --fail-on-detection and a detection, 2 on bad input). */
 export async function scanCommand(captures: string[], opts: ScanOptions, env: Record<string, string | undefined>): Promise<number> {
-  let logger = commandLogger(opts);
+  // A scan prints results; its own progress chatter (pipelines running ...) only with --log-level info/debug.
+  let logger = commandLogger({ ...opts, logLevel: opts.logLevel ?? 'warn' });
   let cfg: LoadedConfig;
   try {
     const base = opts.config ? loadConfigFile(opts.config, { env, factories: FACTORIES }) : undefined;
-    if (base) logger = commandLogger(opts, base);
+    if (base) logger = commandLogger({ ...opts, logLevel: opts.logLevel ?? 'warn' }, base);
     cfg = resolveConfig(buildScanConfig(captures, opts, base), 'scan', { env, factories: FACTORIES });
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(err.message + '\n');
+      // The capture arguments become pcap_file receivers: say "x.pcap: no such file", not the config path.
+      for (const p of err.problems) {
+        const isCapture = p.path[0] === 'receivers' && p.path[p.path.length - 1] === 'path' && err.source === 'scan';
+        const where = err.source === 'scan' ? '' : `${err.source}: `;
+        process.stderr.write(`pastewatch scan: ${where}${isCapture ? p.message : formatProblem(p)}\n`);
+      }
       return EXIT.BAD_INPUT;
     }
     return reportError(logger, err);

@@ -103,16 +103,17 @@ describe('pastewatch scan', () => {
     assert.ok(obs.some((o) => o.kind === 'dns'));
   });
 
-  test('the table format lists detections', () => {
+  test('the table format lists detections; a clean run says nothing on stderr', () => {
     const r = cli(['scan', '--format', 'table', 'test/fixtures/pcap/http.pcap']);
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
     assert.match(r.stdout, /^SEVERITY\s+SERVICE\s+NAME\s+EVIDENCE/);
   });
 
   test('a missing or corrupt capture exits 2 with a clear message; what was read before damage is reported', () => {
     const missing = cli(['scan', 'no-such.pcap']);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /no-such\.pcap/);
+    assert.match(missing.stderr, /^pastewatch scan: no-such\.pcap: no such file$/m);
     noStack(missing.stderr);
     const dir = mkdtempSync(join(tmpdir(), 'pw-cli-'));
     const bad = join(dir, 'bad.pcap');
