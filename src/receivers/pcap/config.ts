@@ -1,6 +1,6 @@
 /** Settings of the live `pcap` receiver (libpcap capture on an interface). */
 import { z } from 'zod';
-import { ENGINE_SETTINGS } from './engine-settings.js';
+import { ENGINE_SETTINGS } from '../../packet/engine-settings.js';
 
 /**
  * The default capture filter: DNS (UDP and TCP), every TCP packet (first flights carry the TLS SNI, HTTP

@@ -14,6 +14,7 @@ import { DnsProcessCarry } from './dns-process.js';
 import { LateProcessQueue, flowKeyOf } from './late-process.js';
 import { LINK_TYPES, loadPcap, mapOpenError } from './native.js';
 import type { PcapModule, PcapSessionLike, PcapStats } from './native.js';
+import { engineOptions } from '../../packet/engine-settings.js';
 
 /** Captures live traffic with libpcap and turns it into Observations. */
 export class PcapReceiver implements Receiver {
@@ -73,14 +74,7 @@ export class PcapReceiver implements Receiver {
     const late = new LateProcessQueue((obs) => carry.push(obs));
     this.late = late;
     const engine = new PacketEngine(
-      {
-        receiverId: settings.id,
-        maxFlows: config.max_flows,
-        flowIdleTimeoutMs: config.flow_idle_timeout_ms,
-        flowReportDelayMs: config.flow_report_delay_ms,
-        maxReassemblyBytes: config.max_reassembly_bytes,
-        maxReassemblyFlows: config.max_reassembly_flows,
-      },
+      engineOptions(settings.id, config),
       pa.enabled ? (obs) => late.push(obs) : (obs) => sink.emit(obs),
       settings.telemetry,
     );

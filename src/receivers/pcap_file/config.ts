@@ -1,6 +1,6 @@
 /** Settings of the `pcap_file` receiver (reads capture files, or stdin, to their end). */
 import { z } from 'zod';
-import { ENGINE_SETTINGS } from '../pcap/engine-settings.js';
+import { ENGINE_SETTINGS } from '../../packet/engine-settings.js';
 import { DEFAULT_READ_BUFFER } from '../../capture/reader.js';
 
 /** `pcap_file` receiver settings. */

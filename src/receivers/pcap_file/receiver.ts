@@ -16,6 +16,7 @@ import { unixNano } from '../../model/time.js';
 import { PastewatchError, describeError } from '../../util/errors.js';
 import type { PcapFileConfig } from './config.js';
 import { expandPath } from './glob.js';
+import { engineOptions } from '../../packet/engine-settings.js';
 
 /** Progress of a read, for the CLI's progress line. */
 export interface PcapFileProgress {
@@ -96,14 +97,7 @@ export class PcapFileReceiver implements Receiver {
       this.sizes = [undefined];
     }
     this.engine = new PacketEngine(
-      {
-        receiverId: this.settings.id,
-        maxFlows: this.config.max_flows,
-        flowIdleTimeoutMs: this.config.flow_idle_timeout_ms,
-        flowReportDelayMs: this.config.flow_report_delay_ms,
-        maxReassemblyBytes: this.config.max_reassembly_bytes,
-        maxReassemblyFlows: this.config.max_reassembly_flows,
-      },
+      engineOptions(this.settings.id, this.config),
       (obs) => sink.emit(obs),
       this.settings.telemetry,
     );
